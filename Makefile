@@ -1,0 +1,55 @@
+# tensorlite developer tasks.  `make test` builds everything it needs.
+#
+# The editable install is keyed on a stamp file: it reruns only when pyproject.toml,
+# setup.py or a csrc/ source changed since the last install.  pip then finds the
+# dependencies already satisfied (no reinstall of torch & co.) and rebuilds the package,
+# which recompiles tensorlite._C.
+
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+STAMP       := $(VENV)/.tensorlite-installed
+CSRC        := $(wildcard csrc/*.cpp csrc/*.h)
+PYTEST_ARGS ?=
+
+.PHONY: install test test-fast demo bench gradcheck info clean distclean
+
+$(VENV):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -U pip
+
+# Order-only prerequisite on $(VENV): the folder's mtime changes whenever anything is
+# installed into it, which must not trigger a reinstall.
+$(STAMP): pyproject.toml setup.py $(CSRC) | $(VENV)
+	$(PIP) install -e ".[dev]"
+	touch $@
+
+install: $(STAMP)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+demo: install
+	$(PY) examples/demo.py
+
+bench: install
+	$(VENV)/bin/tensorlite bench
+
+gradcheck: install
+	$(VENV)/bin/tensorlite gradcheck
+
+info: install
+	$(VENV)/bin/tensorlite info
+
+# Build outputs only; the venv stays (distclean removes it too).
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .benchmarks
+	rm -f tensorlite/_C*.so tensorlite/_C*.pyd tensorlite/_C_build_status.json $(STAMP)
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,41 @@
+// The tensorlite._C extension module: one registration call per kernel file.
+//
+// Adding a kernel: write csrc/<kernel>.cpp defining tensorlite::register_<kernel>(m),
+// declare it below and call it in PYBIND11_MODULE.  setup.py compiles every csrc/*.cpp.
+
+#include <pybind11/pybind11.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace py = pybind11;
+
+namespace tensorlite {
+void register_gelu(py::module_& m);
+}  // namespace tensorlite
+
+namespace {
+
+int openmp_max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "tensorlite native CPU kernels (C++17). Use them through tensorlite.kernels.";
+#ifdef _OPENMP
+  m.attr("openmp") = true;
+#else
+  m.attr("openmp") = false;
+#endif
+  m.def("openmp_max_threads", &openmp_max_threads,
+        "Threads an OpenMP parallel region would use now (1 when built without OpenMP).");
+
+  tensorlite::register_gelu(m);
+}

@@ -1,0 +1,58 @@
+"""Array-level kernels: functions on NumPy/CuPy arrays with fixed contracts, no Tensor,
+no autograd.  Installs as ``tensorlite.kernels`` (the repository folder is ``kernels/``;
+see setup.py for how).
+
+Each kernel has several implementations (``reference``, ``native``, ``triton``); the
+registry picks the fastest available for the array's device, and
+
+    with tl.kernels.use("reference"):   # or "native", "triton"; None = automatic
+        ...
+
+forces one (RuntimeError, naming the kernel and what is available, if it cannot run).
+``set_default(impl)`` does the same process-wide; ``available()`` lists what can run.
+"""
+
+from __future__ import annotations
+
+from . import gelu, special  # importing a kernel module registers its implementations
+from ._native import load as load_native
+from ._registry import IMPL_PRIORITY, dispatch, forced, register, resolve, set_default, use
+from ._registry import available_impls as _available_impls
+from ._registry import kernels as names
+from .gelu import gelu_forward
+from .special import erf, erfc
+
+__all__ = [
+    "IMPL_PRIORITY",
+    "available",
+    "dispatch",
+    "erf",
+    "erfc",
+    "forced",
+    "gelu_forward",
+    "load_native",
+    "names",
+    "register",
+    "resolve",
+    "selected",
+    "set_default",
+    "use",
+]
+
+
+def available(device: str | None = None) -> dict[str, list[str]]:
+    """``{kernel name: [implementation names that can run now, fastest first]}``,
+    restricted to those serving ``device`` ("cpu" or "cuda") when it is given."""
+    return {k: _available_impls(k, device) for k in names()}
+
+
+def selected(device: str = "cpu") -> dict[str, str]:
+    """``{kernel name: implementation dispatch would pick on device}``, honouring ``use()``;
+    a kernel whose forced implementation cannot run maps to ``"error: <message>"``."""
+    out = {}
+    for k in names():
+        try:
+            out[k] = resolve(k, device).name
+        except RuntimeError as exc:
+            out[k] = f"error: {exc}"
+    return out

@@ -1,0 +1,61 @@
+"""tensorlite: a from-scratch tensor and reverse-mode autodiff library with a PyTorch-shaped API.
+
+    import tensorlite as tl
+    x = tl.randn(3, requires_grad=True)
+    (x * x).sum().backward()        # x.grad == 2 * x
+
+Layers, bottom up: backend (NumPy/CuPy arrays) -> tensor (Tensor) -> autograd (graph, engine)
+-> ops (differentiable operations) -> nn, optim, utils.data. See ARCHITECTURE in the README.
+"""
+from ._version import __version__
+from ._dtype import (bool, dtype, double, float, float16, float32, float64, get_default_dtype, half, int, int8,
+                     int16, int32, int64, long, promote_types, set_default_dtype, short, uint8, is_floating_point)
+from .backend import device
+from . import autograd  # before tensor: autograd.function imports Tensor at its end
+from .tensor import Parameter, Size, Tensor
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import ops
+from .ops.arithmetic import *  # noqa: F401,F403
+from .ops.convert import *  # noqa: F401,F403
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.activation import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.join import *  # noqa: F401,F403
+from .ops.diag import *  # noqa: F401,F403
+from .ops.pad import *  # noqa: F401,F403
+from .ops.index import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .creation import *  # noqa: F401,F403
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state, default_generator
+from ._printing import set_printoptions
+from . import cuda
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    from ._dtype import result_type_of
+
+    return result_type_of((tensor1, tensor2))
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    from ._dtype import to_dtype
+
+    return to_dtype(from_)._kind <= to_dtype(to)._kind
+
+
+def __getattr__(name):
+    # Subpackages that depend on the full op set load on first use.
+    if name in ("nn", "optim", "utils", "data", "kernels", "testing", "models"):
+        import importlib
+
+        return importlib.import_module(f"tensorlite.{name}")
+    raise AttributeError(f"module 'tensorlite' has no attribute {name!r}")

@@ -1,0 +1,200 @@
+"""The backward engine: reverse-mode accumulation over the recorded graph.
+
+1. Count, for every node reachable from the roots, how many edges point at it.
+2. Start from the roots with their seed gradients; a node runs once all of its dependents have
+   delivered, so each gradient is complete (summed over every use) before it flows on.
+3. A node's `backward` returns one gradient per input; each goes along that input's edge,
+   either into another node's buffer or, for a leaf, into `leaf.grad` (or into the result of
+   `autograd.grad`).
+
+With `create_graph=False` backward runs under no_grad, so computing gradients builds nothing;
+with `create_graph=True` the gradient computation is itself recorded (higher-order gradients).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from . import grad_mode
+from .function import Function
+
+_grad_enabled = grad_mode._grad_enabled
+
+
+def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_graph: bool,
+                 inputs: Sequence | None = None, accumulate: bool = True) -> list | None:
+    """Propagate `seeds` (gradients of `roots`) back through the graph.
+
+    accumulate=True: add into `.grad` of leaves (all of them, or only `inputs` if given).
+    accumulate=False: return the gradients of `inputs` instead (autograd.grad), touching no `.grad`.
+    """
+    # Where the caller wants gradients captured: leaves by identity, non-leaves by (node, output).
+    capture_leaf = {}
+    capture_node = {}
+    if inputs is not None:
+        for k, t in enumerate(inputs):
+            if t.grad_fn is None:
+                capture_leaf.setdefault(id(t), []).append(k)
+            else:
+                capture_node.setdefault((t.grad_fn, t._output_nr), []).append(k)
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+    only_inputs = inputs is not None
+
+    def deliver_leaf(leaf, g):
+        if leaf._hooks:
+            for hook in leaf._hooks.values():
+                r = hook(g)
+                if r is not None:
+                    g = r
+        if only_inputs:
+            ks = capture_leaf.get(id(leaf))
+            if ks is None:
+                return
+            if not accumulate:
+                for k in ks:
+                    captured[k] = g if captured[k] is None else captured[k] + g
+                return
+        _accumulate_grad(leaf, g, create_graph)
+
+    # 1. dependency counts over reachable nodes
+    deps: dict = {}
+    stack = []
+    for t in roots:
+        fn = t.grad_fn
+        if fn is not None and fn not in deps:
+            deps[fn] = 0
+            stack.append(fn)
+    while stack:
+        fn = stack.pop()
+        for edge in fn.next_edges:
+            if edge is not None and edge[1] >= 0:
+                child = edge[0]
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    stack.append(child)
+
+    # 2. seed the buffers
+    buffers: dict = {}
+    prev_mode = _grad_enabled[0]
+    _grad_enabled[0] = create_graph
+    try:
+        for t, g in zip(roots, seeds):
+            fn = t.grad_fn
+            if fn is None:
+                deliver_leaf(t, g)
+                continue
+            buf = buffers.get(fn)
+            if buf is None:
+                buf = buffers[fn] = [None] * _n_outputs(fn)
+            nr = t._output_nr
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+        ready = [fn for fn in buffers if deps[fn] == 0]
+
+        # 3. run nodes in dependency order
+        while ready:
+            fn = ready.pop()
+            grads = buffers.pop(fn, None)
+            if grads is None or all(g is None for g in grads):
+                _skip(fn, deps, ready)
+                continue
+            if fn._hooks is not None:
+                grads = _run_node_hooks(fn, grads)
+            if capture_node:
+                for nr, g in enumerate(grads):
+                    ks = capture_node.get((fn, nr))
+                    if ks:
+                        for k in ks:
+                            captured[k] = g
+            if len(grads) > 1:
+                grads = [g if g is not None else _zeros_for(fn, i) for i, g in enumerate(grads)]
+            if fn.keep_inputs:
+                fn._check_versions()
+            in_grads = fn.backward(*grads)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if not retain_graph:
+                fn._release()
+            for edge, g in zip(fn.next_edges, in_grads):
+                if edge is None:
+                    continue
+                node, nr = edge
+                if nr < 0:
+                    if g is not None:
+                        deliver_leaf(node, g)
+                    continue
+                if g is not None:
+                    buf = buffers.get(node)
+                    if buf is None:
+                        buf = buffers[node] = [None] * _n_outputs(node)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                deps[node] -= 1
+                if deps[node] == 0:
+                    ready.append(node)
+    finally:
+        _grad_enabled[0] = prev_mode
+    return captured if not accumulate else None
+
+
+def _skip(fn: Function, deps: dict, ready: list) -> None:
+    """A node that received no gradient still releases its children's dependency counts."""
+    for edge in fn.next_edges:
+        if edge is not None and edge[1] >= 0:
+            deps[edge[0]] -= 1
+            if deps[edge[0]] == 0:
+                ready.append(edge[0])
+
+
+def _n_outputs(fn: Function) -> int:
+    meta = getattr(fn, "_out_meta", None)
+    return 1 if meta is None else len(meta)
+
+
+def _zeros_for(fn: Function, i: int):
+    from ..tensor import Tensor
+    meta = fn._out_meta[i]
+    if meta is None:  # a non-differentiable output (indices, a non-tensor value)
+        return None
+    shape, dtype, array_type = meta
+    xp = np if array_type is np.ndarray else __import__("cupy")
+    return Tensor._wrap(xp.zeros(shape, dtype))
+
+
+def _run_node_hooks(fn: Function, grads: list) -> list:
+    """Hooks and retain_grad registered on non-leaf tensors live on their node, per output."""
+    grads = list(grads)
+    for nr, hooks in fn._hooks.items():
+        g = grads[nr]
+        if g is None:
+            continue
+        for hook in hooks:
+            if hook == "retain_grad":
+                continue
+            r = hook(g)
+            if r is not None:
+                g = r
+        grads[nr] = g
+        for hook in hooks:
+            if hook == "retain_grad":
+                ref = fn._retained[nr]()
+                if ref is not None:
+                    _accumulate_grad(ref, g, _grad_enabled[0])
+    return grads
+
+
+def _accumulate_grad(t, g, create_graph: bool) -> None:
+    """leaf.grad += g, in place when no graph of the gradient is being built (as PyTorch does)."""
+    if t.grad is None:
+        if create_graph:
+            t.grad = g
+        else:
+            # Own the buffer: backward may hand the same array to several inputs (add, expand).
+            t.grad = g.detach().clone()
+    elif create_graph or t.grad._requires_grad:
+        t.grad = t.grad + g
+    else:
+        if t.grad._data.shape != g._data.shape:
+            raise RuntimeError(f"accumulating a gradient of shape {tuple(g.shape)} into .grad of shape {tuple(t.grad.shape)}")
+        t.grad._data += g._data

@@ -1,0 +1,225 @@
+"""The op base class: forward on raw arrays, backward in Tensor ops (so it is differentiable).
+
+An op is a subclass of `Function` with two methods standing side by side:
+
+    class Mul(Function):
+        def forward(self, a, b):            # arrays in, array out
+            return a * b
+        def backward(self, grad):           # Tensors in, Tensors out
+            a, b = self.inputs
+            return grad * b, grad * a
+
+`Mul.apply(x, y)` runs forward and, when grad mode is on and an input requires grad, records
+the call as a node of the graph: the node (the Function instance) keeps its input Tensors when
+`keep_inputs` is set, remembers the version of each kept tensor so an in-place change made
+before backward is caught, and stores one edge per input pointing at where that input's
+gradient goes (its own `grad_fn`, or the leaf itself). Because backward is written with Tensor
+ops, running it with grad mode on builds the graph of the gradient: higher-order gradients.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import grad_mode
+
+_grad_enabled = grad_mode._grad_enabled
+_ndarray = np.ndarray
+
+
+class _Freed:
+    """Stands in for saved tensors after backward freed them; touching it explains why."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: str):
+        self.op = op
+
+    def _fail(self, *args):
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (or directly access saved tensors after they "
+            f"have already been freed) in {self.op}. Saved intermediate values of the graph are freed when you "
+            f"call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through "
+            f"the graph a second time or if you need to access saved tensors after calling backward."
+        )
+
+    __getitem__ = __iter__ = __len__ = _fail
+
+
+class Function:
+    """Base of every differentiable op. Subclasses define `forward(*arrays, **attrs)` and `backward(*grads)`.
+
+    Class attributes a subclass may set:
+      keep_inputs  -- backward reads `self.inputs` (the input Tensors); False frees them early.
+      save_output  -- backward reads `self.output()` (the result, rebuilt without a reference cycle).
+      is_view      -- the result shares memory with input 0, so it shares its version counter.
+    """
+
+    keep_inputs = True
+    save_output = False
+    is_view = False
+    once_differentiable = False
+
+    # Set by apply() on recorded nodes: the graph structure.
+    next_edges: tuple
+    needs_input_grad: tuple
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        fn = cls.__new__(cls)
+        record = _grad_enabled[0]
+        if record:
+            for t in inputs:
+                if t._requires_grad:
+                    break
+            else:
+                record = False
+        if record:
+            fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
+        out = fn.forward(*[t._data for t in inputs], **attrs)
+        if type(out) is tuple:
+            return fn._wrap_outputs(out, inputs, record)
+        if type(out) is not _ndarray:
+            out = _as_array(out, inputs)
+        result = Tensor.__new__(Tensor)
+        result._data = out
+        result.grad = None
+        result._hooks = None
+        result._retains_grad = False
+        if cls.is_view:
+            result._vc = inputs[0]._vc
+            result._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+        else:
+            result._vc = [0]
+            result._base = None
+        if record and out.dtype.kind == "f":
+            fn._record(inputs)
+            result._requires_grad = True
+            result.grad_fn = fn
+            result._output_nr = 0
+            if cls.save_output:
+                fn._saved_outputs = ((out, result._vc, result._vc[0]),)
+        else:
+            result._requires_grad = False
+            result.grad_fn = None
+            result._output_nr = 0
+        return result
+
+    def _record(self, inputs) -> None:
+        """Store the edges (where each input's gradient flows) and the tensors backward needs."""
+        self.next_edges = tuple(
+            ((t.grad_fn, t._output_nr) if t.grad_fn is not None else (t, -1)) if t._requires_grad else None
+            for t in inputs
+        )
+        if self.keep_inputs:
+            self.inputs = inputs
+            self._input_versions = tuple(t._vc[0] for t in inputs)
+        self._hooks = None
+
+    def _wrap_outputs(self, outs, inputs, record):
+        """Multi-output ops (split, max with indices, ...): one Tensor per array."""
+        cls = type(self)
+        results = []
+        recorded = False
+        for i, out in enumerate(outs):
+            if type(out) is not _ndarray:
+                out = _as_array(out, inputs)
+            t = Tensor.__new__(Tensor)
+            t._data, t.grad, t._hooks, t._retains_grad, t._output_nr = out, None, None, False, i
+            if cls.is_view:
+                t._vc = inputs[0]._vc
+                t._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+            else:
+                t._vc, t._base = [0], None
+            if record and out.dtype.kind == "f":
+                if not recorded:
+                    self._record(inputs)
+                    recorded = True
+                t._requires_grad, t.grad_fn = True, self
+            else:
+                t._requires_grad, t.grad_fn = False, None
+            results.append(t)
+        if recorded:
+            self._out_meta = tuple((t._data.shape, t._data.dtype, type(t._data)) if t.grad_fn is self else None for t in results)
+            if cls.save_output:
+                self._saved_outputs = tuple((t._data, t._vc, t._vc[0]) for t in results)
+        return tuple(results)
+
+    # -- used inside backward -------------------------------------------------------------------
+    def output(self, i: int = 0) -> "Tensor":
+        """The i-th result of forward as a Tensor attached to this node (for ops like exp, tanh)."""
+        data, version, saved_at = self._saved_outputs[i]
+        if version[0] != saved_at:
+            raise _modified_error(type(self).__name__, data, version[0], saved_at, "output")
+        t = Tensor.__new__(Tensor)
+        t._data, t.grad, t._hooks, t._retains_grad, t._output_nr = data, None, None, False, i
+        t._vc, t._base = version, None
+        t._requires_grad = True
+        t.grad_fn = self
+        return t
+
+    def _check_versions(self) -> None:
+        inputs = self.inputs
+        if type(inputs) is _Freed:
+            return  # backward raises when it touches them
+        for t, v in zip(inputs, self._input_versions):
+            if t._vc[0] != v:
+                raise _modified_error(type(self).__name__, t._data, t._vc[0], v, "input")
+
+    def _release(self) -> None:
+        freed = _Freed(type(self).__name__)
+        if self.keep_inputs:
+            self.inputs = freed
+        if self.save_output:
+            self._saved_outputs = freed
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+    def forward(self, *arrays, **attrs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward")
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"{type(self).__name__} is not differentiable")
+
+    # PyTorch's grad_fn surface: next_functions and hooks on the node.
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((None, 0) if e is None else ((e[0], e[1]) if e[1] >= 0 else (_AccumulateGrad(e[0]), 0))
+                     for e in self.next_edges)
+
+
+class _AccumulateGrad:
+    """What `next_functions` shows for a leaf, as in PyTorch."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad object>"
+
+
+def _modified_error(op: str, data, now: int, saved: int, what: str) -> RuntimeError:
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{data.dtype} {list(data.shape)}], which is {what} of {op}, is at version {now}; expected version "
+        f"{saved} instead. Hint: do the in-place change after backward, or clone() the tensor before it."
+    )
+
+
+def _as_array(out, inputs):
+    """NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array."""
+    from ..backend import get_array_module
+
+    xp = get_array_module(*[t._data for t in inputs]) if inputs else np
+    return xp.asarray(out)
+
+
+from ..tensor import Tensor  # noqa: E402  - Tensor imports this module's Function lazily

@@ -1,0 +1,306 @@
+"""Making tensors: from data (`tensor`), filled (`zeros`, `full`, ...), ranges and random draws."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from . import _dtype as dt
+from .backend.device import device as Device
+from .random import numpy_generator
+from .tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty",
+           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "rand",
+           "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "scalar_tensor",
+           "normal", "bernoulli", "multinomial"]
+
+
+def _size(size, op: str) -> tuple:
+    """zeros(2, 3), zeros((2, 3)), zeros([2, 3]) and zeros(tl.Size) all mean shape (2, 3)."""
+    if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
+        size = size[0]
+    try:
+        shape = tuple(int(s) for s in size)
+    except TypeError:
+        raise TypeError(f"{op}(): size must be a sequence of ints, got {size!r}") from None
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"{op}: Trying to create tensor with negative dimension: {list(shape)}")
+    return shape
+
+
+def _place(arr: np.ndarray, device, requires_grad: bool) -> Tensor:
+    if device is not None:
+        dev = Device(device)
+        if dev.type != "cpu":
+            xp = dev.xp
+            with xp.cuda.Device(dev.index or 0):
+                arr = xp.asarray(arr)
+    t = Tensor._wrap(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_dtype(data) -> dt.dtype:
+    """PyTorch's inference: Python floats -> default dtype, ints -> int64, bools -> bool."""
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return dt.get_default_dtype()
+    if arr.dtype.kind == "b":
+        return dt.bool
+    if arr.dtype.kind in "iu":
+        return dt.int64
+    raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} (numpy gave {arr.dtype})")
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (nested lists, numbers, arrays or tensors)."""
+    if isinstance(data, Tensor):
+        arr = data._host().copy()
+        src_dtype = data.dtype
+        if device is None:
+            device = data.device
+    elif isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data)
+        src_dtype = dt.from_numpy_dtype(arr.dtype)
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
+            data = _tensors_to_lists(data)
+        arr = np.array(data)
+        src_dtype = _infer_dtype(data) if arr.size or arr.dtype.kind != "f" else dt.get_default_dtype()
+    target = dt.to_dtype(dtype) if dtype is not None else src_dtype
+    return _place(arr.astype(target.np, copy=False), device, requires_grad)
+
+
+def _flat_first(data):
+    while isinstance(data, (list, tuple)) and data:
+        yield data[0]
+        data = data[0]
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(x) for x in data]
+    return data
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like `tensor` but shares memory with a NumPy array (or returns a Tensor unchanged) when it can."""
+    if isinstance(data, Tensor):
+        return data.to(*(x for x in (device, dtype) if x is not None))
+    if isinstance(data, np.ndarray) and (dtype is None or dt.to_dtype(dtype).np == data.dtype) and \
+            (device is None or Device(device).type == "cpu"):
+        dt.from_numpy_dtype(data.dtype)
+        return Tensor._wrap(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array` (changes to one show in the other)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dt.from_numpy_dtype(array.dtype)
+    return Tensor._wrap(array)
+
+
+def from_dlpack(ext) -> Tensor:
+    """A tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch, ...)."""
+    device_type = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
+    if device_type == 1:
+        return Tensor._wrap(np.from_dlpack(ext))
+    import cupy  # noqa: PLC0415
+
+    return Tensor._wrap(cupy.from_dlpack(ext))
+
+
+def _filled(fill, size, dtype, device, requires_grad, op):
+    shape = _size(size, op)
+    d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
+    return _place(fill(shape, d.np), device, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    return _filled(np.zeros, size, dtype, device, requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    return _filled(np.ones, size, dtype, device, requires_grad, "ones")
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    return _filled(np.empty, size, dtype, device, requires_grad, "empty")
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = _infer_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    shape = _size((size,) if not isinstance(size, int) else (size,), "full")
+    return _place(np.full(shape, fill_value, dt.to_dtype(dtype).np), device, requires_grad)
+
+
+def scalar_tensor(value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return full((), value, dtype=dtype or dt.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def _like(input: Tensor, dtype, device):
+    return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
+
+
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """[start, end) in steps; int64 unless any argument is a float (then the default dtype)."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if vals[2] == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (vals[1] - vals[0]) / vals[2] < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={vals[0]}, end={vals[1]}, step={vals[2]})")
+    if dtype is None:
+        dtype = dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else dt.int64
+    d = dt.to_dtype(dtype)
+    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    arr = (vals[0] + np.arange(n, dtype=np.float64 if d.is_floating_point or any(
+        isinstance(v, float) for v in vals) else np.int64) * vals[2]).astype(d.np)
+    return _place(arr, device, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
+    return _place(np.linspace(float(start), float(end), int(steps)).astype(d.np), device, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
+    return _place(np.logspace(float(start), float(end), int(steps), base=base).astype(d.np), device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
+    d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
+    return _place(np.eye(n, m, dtype=d.np), device, requires_grad)
+
+
+def _float_dtype(dtype, op: str) -> dt.dtype:
+    d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
+    if not d.is_floating_point:
+        raise RuntimeError(f"{op}: expected a floating point dtype, got {d}")
+    return d
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1)."""
+    d = _float_dtype(dtype, "rand")
+    arr = numpy_generator(generator).random(_size(size, "rand"), dtype=np.float64).astype(d.np)
+    return _place(arr, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal."""
+    d = _float_dtype(dtype, "randn")
+    arr = numpy_generator(generator).standard_normal(_size(size, "randn"), dtype=np.float64).astype(d.np)
+    return _place(arr, device, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high); int64 by default. `randint(high, size)` also works."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() missing required argument 'size'")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    d = dt.to_dtype(dtype) if dtype is not None else dt.int64
+    arr = numpy_generator(generator).integers(low, high, size=_size((size,), "randint")).astype(d.np)
+    return _place(arr, device, requires_grad)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    d = dt.to_dtype(dtype) if dtype is not None else dt.int64
+    return _place(numpy_generator(generator).permutation(int(n)).astype(d.np), device, requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return randint(low, high, tuple(input.shape), dtype=d, device=dev)
+
+
+def normal(mean, std, size: Sequence[int] | None = None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Draws from N(mean, std^2); mean/std may be tensors (broadcast) or numbers with `size`."""
+    m = mean._host() if isinstance(mean, Tensor) else mean
+    s = std._host() if isinstance(std, Tensor) else std
+    shape = np.broadcast_shapes(np.shape(m), np.shape(s)) if size is None else _size((size,), "normal")
+    ref = mean if isinstance(mean, Tensor) else (std if isinstance(std, Tensor) else None)
+    d = dt.to_dtype(dtype) if dtype is not None else (ref.dtype if ref is not None else dt.get_default_dtype())
+    arr = (m + s * numpy_generator(generator).standard_normal(shape)).astype(d.np)
+    return _place(arr, device if device is not None else (ref.device if ref is not None else None), False)
+
+
+def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tensor:
+    """Each element is 1 with probability `input` (or `p`), else 0; same dtype as input."""
+    probs = input._host() if p is None else np.full(input.shape, p)
+    arr = (numpy_generator(generator).random(probs.shape) < probs).astype(input._data.dtype)
+    return _place(arr, input.device, False)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Sample category indices with probabilities proportional to each row of `input`."""
+    probs = np.atleast_2d(input._host().astype(np.float64))
+    if (probs < 0).any() or not np.isfinite(probs).all():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    rng = numpy_generator(generator)
+    rows = []
+    for row in probs:
+        total = row.sum()
+        if total <= 0:
+            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement and num_samples > np.count_nonzero(row):
+            raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        rows.append(rng.choice(len(row), size=num_samples, replace=replacement, p=row / total))
+    out = np.array(rows, dtype=np.int64)
+    return _place(out if input.ndim == 2 else out[0], input.device, False)
