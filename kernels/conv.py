@@ -162,6 +162,8 @@ def conv_forward_reference(x: Any, w: Any, bias: Any, stride: tuple, padding: tu
     if _is_pointwise(kernel, stride, padding, groups):
         # no windows: y[n] = W @ x[n], a batched matmul straight into y
         xp.matmul(w.reshape(o, c), x.reshape(n, c, big_l), out=y.reshape(n, o, big_l))
+    elif cg == 1 and groups == c and c > 1:
+        _depthwise_forward(xp, x, w, y, kernel, out, stride, padding, dilation)
     else:
         wg = w.reshape(groups, o // groups, cg * prod(kernel))
         nc = _chunk(n, c * prod(kernel) * big_l * x.dtype.itemsize)
@@ -176,6 +178,100 @@ def conv_forward_reference(x: Any, w: Any, bias: Any, stride: tuple, padding: tu
     if bias is not None:
         y += bias.reshape((o,) + (1,) * len(out))
     return y
+
+
+# Depthwise (one input channel per group): the per-group matmuls would be (m x K) @ (K x n L) with tiny m and
+# K, so instead each kernel offset is one vectorised multiply-add over all channels.
+def _flat_shift(xpad: Any, kernel: tuple, dilation: tuple) -> tuple:
+    """Stride-1 windows as shifts of the flattened padded planes: (planes (C, n P), per-offset shifts, length).
+
+    Output q of every image sits at flat position n P + pos(q) of the padded grid, and its window element r
+    at that position + shift(r): each kernel offset becomes ONE contiguous slice (computing the padded
+    grid's invalid positions too, (padded / out) times the work, but at full vector speed).
+    """
+    c, n, *padded = xpad.shape
+    steps = [prod(padded[i + 1:]) for i in range(len(padded))]
+    shifts = [sum(ri * d * st for ri, d, st in zip(r, dilation, steps)) for r in _offsets(kernel)]
+    flat = xpad.reshape(c, n * prod(padded))
+    return flat, shifts, flat.shape[1] - shifts[-1]
+
+
+def _grid_view(xp: Any, acc: Any, n: int, padded: tuple, out: tuple, writeable: bool = False) -> Any:
+    """The valid outputs (lead..., n, *out) inside a flat padded-grid array (lead..., length)."""
+    item = acc.itemsize
+    steps = [prod(padded[i + 1:]) * item for i in range(len(padded))]
+    shape = acc.shape[:-1] + (n,) + out
+    strides = acc.strides[:-1] + (prod(padded) * item,) + tuple(steps)
+    if xp is numpy:
+        return numpy.lib.stride_tricks.as_strided(acc, shape, strides, writeable=writeable)
+    return _as_strided(xp, acc, shape, strides)
+
+
+def _depthwise_forward(xp: Any, x: Any, w: Any, y: Any, kernel: tuple, out: tuple, stride: tuple, padding: tuple,
+                       dilation: tuple) -> None:
+    """y[n, c m + j] = sum_r w[c m + j, 0, r] xpad[n, c, q s + r d], written into y."""
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    mult = o // c
+    nd = len(kernel)
+    xpad = _pad_into(xp, x, padding, "pad")  # (C, n, *padded)
+    wv = w.reshape(c, mult, prod(kernel))
+    if all(s == 1 for s in stride):
+        flat, shifts, length = _flat_shift(xpad, kernel, dilation)
+        acc = _workspace(xp, "out", (c, mult, length), x.dtype)
+        tmp = _workspace(xp, "cols", (c, mult, length), x.dtype)
+        for k, sh in enumerate(shifts):
+            v = flat[:, None, sh:sh + length]
+            if k == 0:
+                xp.multiply(v, wv[:, :, k:k + 1], out=acc)
+            else:
+                xp.multiply(v, wv[:, :, k:k + 1], out=tmp)
+                acc += tmp
+        grid = _grid_view(xp, acc.reshape(o, length), n, tuple(xpad.shape[2:]), out)  # (O, n, *out)
+        y[...] = xp.swapaxes(grid, 0, 1)
+        return
+    acc = _workspace(xp, "out", (c, mult, n) + out, x.dtype)
+    tmp = _workspace(xp, "cols", (c, mult, n) + out, x.dtype)
+    bshape = (-1, mult) + (1,) * (1 + nd)
+    for k, r in enumerate(_offsets(kernel)):
+        v = xpad[(slice(None), None, slice(None)) + _window_slices(r, out, stride, dilation)]
+        wk = wv[:, :, k].reshape(bshape)
+        if k == 0:
+            xp.multiply(v, wk, out=acc)
+        else:
+            xp.multiply(v, wk, out=tmp)
+            acc += tmp
+    y.reshape((n, o) + out)[...] = xp.swapaxes(acc.reshape((o, n) + out), 0, 1)
+
+
+def _depthwise_backward_weight(xp: Any, x: Any, grad_out: Any, weight_shape: tuple, kernel: tuple, out: tuple,
+                               stride: tuple, padding: tuple, dilation: tuple) -> Any:
+    """gw[c m + j, 0, r] = sum_{n, q} g[n, c m + j, q] xpad[n, c, q s + r d], one offset at a time."""
+    n, c = x.shape[:2]
+    o = weight_shape[0]
+    mult = o // c
+    nd = len(kernel)
+    xpad = _pad_into(xp, x, padding, "pad")
+    gw = xp.empty((c, mult, prod(kernel)), dtype=x.dtype)
+    if all(s == 1 for s in stride):
+        # grad_out on the flat padded grid (zeros at the invalid positions), then one dot per offset and channel
+        flat, shifts, length = _flat_shift(xpad, kernel, dilation)
+        g_flat = _workspace(xp, "out", (c, mult, length), x.dtype)
+        g_flat.fill(0)
+        grid = _grid_view(xp, g_flat.reshape(o, length), n, tuple(xpad.shape[2:]), out, writeable=True)
+        grid[...] = xp.swapaxes(grad_out, 0, 1)
+        for k, sh in enumerate(shifts):
+            gw[:, :, k] = xp.matmul(g_flat, flat[:, sh:sh + length, None])[..., 0]
+        return gw.reshape(tuple(weight_shape))
+    g_t = _workspace(xp, "out", (c, mult, n) + out, x.dtype)
+    g_t.reshape((o, n) + out)[...] = xp.swapaxes(grad_out, 0, 1)
+    tmp = _workspace(xp, "cols", (c, mult, n) + out, x.dtype)
+    axes = tuple(range(2, 3 + nd))
+    for k, r in enumerate(_offsets(kernel)):
+        v = xpad[(slice(None), None, slice(None)) + _window_slices(r, out, stride, dilation)]
+        xp.multiply(g_t, v, out=tmp)
+        gw[:, :, k] = tmp.sum(axis=axes)
+    return gw.reshape(tuple(weight_shape))
 
 
 def conv_backward_input_reference(grad_out: Any, w: Any, input_shape: tuple, stride: tuple, padding: tuple,
@@ -193,6 +289,15 @@ def conv_backward_input_reference(grad_out: Any, w: Any, input_shape: tuple, str
     if _is_pointwise(kernel, stride, padding, groups) and tuple(sp) == out:
         xp.matmul(w.reshape(o, c).T, grad_out.reshape(n, o, big_l), out=gx.reshape(n, c, big_l))
         return gx
+    full = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+    if all(s == 1 for s in stride) and all(p <= f for p, f in zip(padding, full)):
+        # stride 1: the adjoint is itself a convolution, of grad_out padded by d (k - 1) - p with the weight
+        # flipped and its in/out channels swapped (per group); this skips col2im's prod(kernel) strided adds
+        og = o // groups
+        flip = (slice(None),) * 3 + (slice(None, None, -1),) * len(kernel)
+        wt = xp.swapaxes(w.reshape(groups, og, cg, *kernel), 1, 2)[flip].reshape(c, og, *kernel)
+        return conv_forward_reference(grad_out, wt, None, stride, tuple(f - p for f, p in zip(full, padding)),
+                                      dilation, groups)
     kg = cg * prod(kernel)
     wt = xp.swapaxes(w.reshape(groups, o // groups, kg), 1, 2)  # (g, K/g, O/g)
     padded = tuple(s + 2 * p for s, p in zip(sp, padding))
@@ -226,6 +331,8 @@ def conv_backward_weight_reference(x: Any, grad_out: Any, weight_shape: tuple, s
     kg = cg * prod(kernel)
     if n == 0 or o == 0:
         return xp.zeros(tuple(weight_shape), dtype=x.dtype)
+    if cg == 1 and groups == c and c > 1:
+        return _depthwise_backward_weight(xp, x, grad_out, weight_shape, kernel, out, stride, padding, dilation)
     if _is_pointwise(kernel, stride, padding, groups):
         # sum_n g[n] @ x[n].T as one matmul over the joint (n, L) axis
         gw = xp.tensordot(grad_out.reshape(n, o, big_l), x.reshape(n, c, big_l), axes=([0, 2], [0, 2]))

@@ -29,6 +29,7 @@ from .ops.linalg import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state, default_generator
 from ._printing import set_printoptions
+from .serialization import load, save
 from . import cuda
 
 

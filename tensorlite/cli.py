@@ -2,6 +2,7 @@
 
     tensorlite info [--json]      versions, CUDA, native extension, kernels and their implementations
     tensorlite gradcheck [OP ...] numerical gradient checks over the op registry
+    tensorlite train MODEL ...    train a model (see tensorlite/training/cli.py)
     tensorlite bench              benchmarks (not implemented yet; exits 2)
 
 Everything beyond argparse is imported inside the subcommand that needs it, so a
@@ -158,6 +159,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from tensorlite.training.cli import main as train_main
+
+    return int(train_main(list(args.rest)) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tensorlite", description="tensorlite command-line tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -174,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER, metavar="OP", help="ops to check (default: all)")
     p.set_defaults(func=cmd_gradcheck)
 
+    p = sub.add_parser("train", help="train a model on a dataset (tensorlite train MODEL --dataset D ...)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_train)
+
     p = sub.add_parser("bench", help="kernel and model benchmarks (not implemented yet)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
@@ -181,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands whose arguments, options included, belong to the code they delegate to.
-_PASS_THROUGH = {"gradcheck": cmd_gradcheck, "bench": cmd_bench}
+_PASS_THROUGH = {"gradcheck": cmd_gradcheck, "bench": cmd_bench, "train": cmd_train}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,7 @@ what every tensor is, not what can be computed with it.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any, Callable
 
@@ -388,14 +389,17 @@ class Tensor:
                 raise RuntimeError(
                     f"{op}: an in-place operation on a view ({tuple(self.shape)}) of another tensor inside a recorded "
                     f"graph is not supported by tensorlite; write it out of place, or modify the base tensor directly")
-            # The op may keep its input for backward: give it a private copy at the old position in
-            # the graph, since this buffer is about to be overwritten.
-            old = Tensor._wrap(self._data.copy(), self._requires_grad)
+            # `old` stands for this tensor's value before the write, at its old place in the graph.
+            old = Tensor._wrap(self._data, self._requires_grad)
             old.grad_fn, old._output_nr = self.grad_fn, self._output_nr
         else:
             old = self
         with grad_mode.set_grad_enabled(record):
             result = compute(old, *args, **kwargs)
+        if record and sys.getrefcount(old) > 2:
+            # The graph kept `old` for backward (mul_ needs the old value; relu_ does not): give it
+            # a private copy, since this buffer is about to be overwritten.
+            old._data = old._data.copy()
         res = result._data
         if res.dtype != self._data.dtype and not _can_cast_inplace(res.dtype, self._data.dtype):
             raise RuntimeError(f"{op}: result type {dt.from_numpy_dtype(res.dtype).name} can't be cast to the desired "

@@ -10,6 +10,10 @@ index PyTorch takes: ints (negative too), slices with steps, None, `...`, int in
   * `y[key] = value` (numbers and tensors broadcast to the indexed shape) gives PyTorch's
     result and gradients for both y and value;
   * index_put_ with accumulate, gather and scatter_add agree with PyTorch on random inputs.
+
+A few example-based tests at the end pin the autograd and aliasing semantics (views share the
+version counter, writes into a buffer rebase its history, leaves refuse in-place writes,
+PyTorch's dtype rules for writes, double backward, sort/topk named tuples).
 """
 from __future__ import annotations
 
@@ -303,3 +307,67 @@ def test_gather_and_scatter_add_match_torch(data, shape):
     ((gb * torch.tensor(w1)).sum() + (sb_out * torch.tensor(w2)).sum()).backward()
     _assert_close(xa.grad, xb.grad)
     _assert_close(sa.grad, sb.grad)
+
+
+# -- autograd and aliasing semantics, one example each ---------------------------------------------------------------
+def test_basic_index_is_a_view_sharing_the_version_counter():
+    x = tl.arange(6.0).reshape(2, 3)
+    row = x[1]
+    row[0] = 100.0
+    assert x[1, 0].item() == 100.0 and x._version == row._version == 1
+    copy = x[tl.tensor([1])]
+    copy[0, 0] = -1.0
+    assert x[1, 0].item() == 100.0  # advanced indexing copies
+
+
+def test_setitem_into_a_buffer_builds_the_graph_like_torch():
+    results = []
+    for lib in (tl, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        buf = lib.zeros(4, 3)
+        h = w
+        for i in range(4):
+            h = h * 2
+            buf[i] = h
+        (buf ** 2).sum().backward()
+        results.append((w.grad.tolist(), buf.requires_grad, buf.is_leaf))
+    assert results[0] == results[1]
+
+
+def test_setitem_on_a_leaf_that_requires_grad():
+    w = tl.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w[0] = 2.0
+    with tl.no_grad():
+        w[0] = 2.0
+    assert w.tolist() == [2.0, 1.0, 1.0] and w.is_leaf and w.requires_grad
+
+
+def test_setitem_dtype_rules_match_torch():
+    for lib in (tl, torch):
+        x = lib.zeros(3)
+        x[0] = lib.tensor(5.0, dtype=lib.float64)  # basic key: cast
+        x[lib.tensor([True, False, True])] = lib.tensor(2.0, dtype=lib.float64)  # mask, 0-d value: cast
+        assert x.tolist() == [2.0, 0.0, 2.0]
+        with pytest.raises(RuntimeError, match="dtypes match"):
+            x[lib.tensor([0, 1])] = lib.tensor([1.0, 2.0], dtype=lib.float64)  # index_put: no cast
+
+
+def test_indexing_is_twice_differentiable():
+    grads = []
+    for lib in (tl, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = (x[lib.tensor([0, 0, 2])] ** 3).sum() + (x.gather(0, lib.tensor([1, 1])) ** 2).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        grads.append((g.tolist(), h.tolist()))
+    assert grads[0] == grads[1]
+
+
+def test_sort_and_topk_return_named_tuples():
+    x = tl.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    values, indices = tl.sort(x, descending=True)
+    assert type(tl.sort(x)).__name__ == "sort" and tl.sort(x).indices.tolist() == [1, 2, 0]
+    assert tl.topk(x, 2).values.tolist() == [3.0, 2.0] and indices.dtype == tl.int64
+    values.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]

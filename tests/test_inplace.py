@@ -116,6 +116,8 @@ AUGMENTED = [
     ("&= bool", operator.iand, "bool", "B"),
     ("|= bool", operator.ior, "bool", "B"),
     ("^= bool", operator.ixor, "bool", "B"),
+    ("<<=", operator.ilshift, "int64", 2),
+    (">>=", operator.irshift, "int64", 1),
     ("+= bool", operator.iadd, "bool", "B"),
 ]
 

@@ -358,3 +358,18 @@ def test_var_legacy_unbiased_signatures():
             theirs = theirs if isinstance(theirs, tuple) else (theirs,)
             for a, b in zip(ours, theirs):
                 np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def test_numpy_style_axis_and_keepdims_aliases():
+    values = np.random.default_rng(4).normal(size=(2, 3))
+    x, xt = tl.tensor(values), torch.tensor(values)
+    for name in ("sum", "mean", "var", "std", "prod", "amax", "argmax", "logsumexp", "all", "nansum", "median",
+                 "max", "min", "mode"):
+        ours, theirs = getattr(tl, name)(x, axis=1, keepdims=True), getattr(torch, name)(xt, axis=1, keepdims=True)
+        ours, theirs = (ours[0], theirs[0]) if isinstance(ours, tuple) else (ours, theirs)
+        assert tuple(ours.shape) == tuple(theirs.shape), name
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    for name in ("cumsum", "cumprod", "cummax", "count_nonzero"):
+        ours, theirs = getattr(tl, name)(x, axis=0), getattr(torch, name)(xt, axis=0)
+        ours, theirs = (ours[0], theirs[0]) if isinstance(ours, tuple) else (ours, theirs)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend.device import get_array_module
 from . import grad_mode
 
 _grad_enabled = grad_mode._grad_enabled
@@ -216,10 +217,9 @@ def _modified_error(op: str, data, now: int, saved: int, what: str) -> RuntimeEr
 
 def _as_array(out, inputs):
     """NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array."""
-    from ..backend import get_array_module
-
-    xp = get_array_module(*[t._data for t in inputs]) if inputs else np
-    return xp.asarray(out)
+    if isinstance(out, np.generic) or not inputs:
+        return np.asarray(out)
+    return get_array_module(*[t._data for t in inputs]).asarray(out)
 
 
 from ..tensor import Tensor  # noqa: E402  - Tensor imports this module's Function lazily

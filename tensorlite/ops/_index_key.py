@@ -82,8 +82,11 @@ def _index_tensor_array(t: Tensor, like) -> np.ndarray:
     if a.dtype != np.int64 and a.dtype != np.int32 and a.dtype != np.bool_:
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if type(a) is not type(like):
-        raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
-                           f"({'cpu' if type(like) is np.ndarray else 'cuda'})")
+        if type(a) is not np.ndarray:
+            raise RuntimeError("indices should be either on cpu or on the same device as the indexed tensor (cpu)")
+        from ..backend import get_array_module
+
+        a = get_array_module(like).asarray(a)  # CPU indices into a CUDA tensor: PyTorch allows them
     return a
 
 

@@ -7,19 +7,24 @@
     Sum            <->  ExpandReduced   (reduce over axes / put the axes back and broadcast)
     _Gather        <->  _ScatterAdd     (pick along an axis at given indices / add back there)
     _MaskedFill    (its own adjoint: positions under a constant mask get a constant, or 0 grad)
-  plus _Exp and _Reshape, which the backward formulas also need.
-They live here rather than being imported from elementwise/shape so that the reductions depend
-on nothing but arithmetic and the autograd core.
+  plus _Exp and _Reshape, which the backward formulas also need. They live here rather than
+  being imported from elementwise/shape so that the reductions depend on nothing but
+  arithmetic and the autograd core;
+- array helpers that work on NumPy and CuPy alike (scatter_add_along, running_max: CuPy's
+  ufuncs may lack .at / .accumulate), the named-tuple return types, and `numpy_aliases`
+  (PyTorch's reductions accept axis=/keepdims= too).
 """
 from __future__ import annotations
 
 import collections
+import functools
 
 import numpy as np
 
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
+
 
 # -- return types (PyTorch's torch.return_types.*) ------------------------------------------------------
 def _named(name: str, fields: str):
@@ -80,6 +85,21 @@ def reduce_axes(dim, ndim: int, op: str, empty_means_all: bool = True) -> tuple 
     return tuple(sorted(seen)) if ndim else ()
 
 
+def numpy_aliases(fn):
+    """Accept NumPy's `axis=` / `keepdims=` for `dim=` / `keepdim=`, as PyTorch's reductions do."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def single_axis(dim, ndim: int, op: str) -> int:
     """An int `dim` wrapped to [0, ndim) (0 for a 0-d tensor); TypeError for anything else."""
     if isinstance(dim, Tensor) and dim.ndim == 0 and dim._data.dtype.kind in "iu":
@@ -121,12 +141,12 @@ def count(shape: tuple, axes) -> int:
     return n
 
 
-def check_nonempty(shape: tuple, axes, op: str, error_for_all=RuntimeError) -> None:
+def check_nonempty(shape: tuple, axes, op: str) -> None:
     """Max-like reductions have no identity: a reduced dim of size 0 is an error, as in PyTorch."""
     if axes is None:
         if 0 in shape:
-            raise error_for_all(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
-                                f"Specify the reduction dim with the 'dim' argument.")
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument.")
         return
     for a in axes:
         if shape[a] == 0:
@@ -307,9 +327,3 @@ def reshape(x: Tensor, shape: tuple) -> Tensor:
 
 def exp(x: Tensor) -> Tensor:
     return _Exp.apply(x)
-
-
-def sign_of(a):
-    """sign(a) as an array of a's dtype (0 at 0, nan at nan)."""
-    return get_array_module(a).sign(a)
-

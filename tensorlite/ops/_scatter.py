@@ -13,8 +13,8 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
 from .arithmetic import broadcast_to
-from .index import (BasicIndex, IndexPut, MaskedFill, as_1d, check_bounds, index_array, ufunc_at, zero_scalar,
-                    zeros_tensor, _dtype_name)
+from .index import (BasicIndex, IndexPut, MaskedFill, _broadcast, _dtype_name, as_1d, check_bounds, index_array,
+                    reshape_small, take, ufunc_at, zero_scalar, zeros_tensor)
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim"]
 
@@ -36,8 +36,6 @@ def _pad_to(t: Tensor, shape: tuple) -> Tensor:
     if t._data.shape == tuple(shape):
         return t
     if len(shape) == 0 or t._data.ndim == 0:
-        from .index import reshape_small
-
         return reshape_small(t, shape)
     return IndexPut.apply(zeros_tensor(shape, t._data), t, basic=_lead(t._data.shape) + (Ellipsis,), adv=None,
                           fresh=True)
@@ -355,8 +353,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         + (_dtype_name(indices._data) if isinstance(indices, Tensor) else "")))
     x = input._data
     if dim is None:
-        from .index import take
-
         return take(input, Tensor._wrap(idx.reshape(-1)))
     if x.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
@@ -364,8 +360,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if x.ndim != idx.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, but "
                            f"got {x.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
-    from .index import _broadcast
-
     xs = list(x.shape)
     if xs:
         xs[d] = idx.shape[d]

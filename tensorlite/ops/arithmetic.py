@@ -197,6 +197,22 @@ class Mul(Function):
         return ga, gb
 
 
+class MulConstant(Function):
+    """y = x*c for a constant 0-d c. Gradient: g*c (x itself is not needed, so nothing is kept)."""
+
+    keep_inputs = False
+
+    def forward(self, x, c):
+        self.c = c
+        return x * c
+
+    def backward(self, grad):
+        return MulConstant.apply(grad, c=self.c.astype(grad._data.dtype, copy=False))
+
+    def name(self) -> str:
+        return "MulBackward0"  # PyTorch's name: it is the same op
+
+
 class Div(Function):
     """y = a/b. Gradients: g/b and -g*a/b^2."""
 
@@ -386,6 +402,11 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 def mul(input, other) -> Tensor:
     a, b = as_operands(input, other, "mul")
     _check_broadcast(a, b, "mul")
+    # A constant scalar factor (x * 2) needs no saved tensors: backward is just grad * c.
+    if b._data.ndim == 0 and not b._requires_grad:
+        return MulConstant.apply(a, c=b._data)
+    if a._data.ndim == 0 and not a._requires_grad:
+        return MulConstant.apply(b, c=a._data)
     return Mul.apply(a, b)
 
 

@@ -15,8 +15,8 @@ from .arithmetic import _check_broadcast, as_operands
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-           "bitwise_not", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "isclose", "allclose",
-           "equal"]
+           "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "isnan", "isinf", "isfinite", "isposinf",
+           "isneginf", "signbit", "isclose", "allclose", "equal"]
 
 _NUMBER = (bool, int, float)
 
@@ -108,10 +108,10 @@ def logical_not(input: Tensor) -> Tensor:
 
 
 # -- bitwise (bool and integer tensors) ------------------------------------------------------------------------
-def _bitwise(ufunc: str, input, other, op: str) -> Tensor:
+def _bitwise(ufunc: str, input, other, op: str, kinds: str = "biu") -> Tensor:
     a, b = as_operands(input, other, op)
-    if a._data.dtype.kind not in "biu":
-        raise NotImplementedError(f"{op}: not implemented for '{a.dtype.name}' (only bool and integer tensors)")
+    if a._data.dtype.kind not in kinds:
+        raise NotImplementedError(f"{op}: not implemented for '{a.dtype.name}' tensors")
     _check_broadcast(a, b, op)
     return _wrap(getattr(_xp(a._data), ufunc)(a._data, b._data), a._data)
 
@@ -127,6 +127,16 @@ def bitwise_or(input, other) -> Tensor:
 
 def bitwise_xor(input, other) -> Tensor:
     return _bitwise("bitwise_xor", input, other, "bitwise_xor")
+
+
+def bitwise_left_shift(input, other) -> Tensor:
+    """input << other for integer tensors (0 once everything is shifted out, as PyTorch)."""
+    return _bitwise("left_shift", input, other, "bitwise_left_shift", "iu")
+
+
+def bitwise_right_shift(input, other) -> Tensor:
+    """input >> other for integer tensors (arithmetic shift: the sign fills in)."""
+    return _bitwise("right_shift", input, other, "bitwise_right_shift", "iu")
 
 
 def bitwise_not(input: Tensor) -> Tensor:
@@ -240,6 +250,8 @@ TENSOR_METHODS.update({
     "__gt__": _operator(gt), "__ge__": _operator(ge),
     "__and__": _operator(bitwise_and), "__or__": _operator(bitwise_or), "__xor__": _operator(bitwise_xor),
     "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or), "__rxor__": _reflected(bitwise_xor),
+    "__lshift__": _operator(bitwise_left_shift), "__rshift__": _operator(bitwise_right_shift),
+    "__rlshift__": _reflected(bitwise_left_shift), "__rrshift__": _reflected(bitwise_right_shift),
     "__invert__": _invert,
 })
 
@@ -247,5 +259,6 @@ TENSOR_METHODS.update({
 INPLACE = {name: globals()[name] for name in
            ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
             "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-            "bitwise_not")}
-DUNDER_INPLACE = {"__iand__": "bitwise_and", "__ior__": "bitwise_or", "__ixor__": "bitwise_xor"}
+            "bitwise_not", "bitwise_left_shift", "bitwise_right_shift")}
+DUNDER_INPLACE = {"__iand__": "bitwise_and", "__ior__": "bitwise_or", "__ixor__": "bitwise_xor",
+                  "__ilshift__": "bitwise_left_shift", "__irshift__": "bitwise_right_shift"}

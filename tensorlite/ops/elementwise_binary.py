@@ -359,7 +359,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     """min(max(input, min), max); bounds are numbers or tensors (not one of each)."""
     _check_tensor(input, "clamp")
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     given = [b for b in (min, max) if b is not None]
     if any(isinstance(b, Tensor) for b in given):
         if not all(isinstance(b, Tensor) for b in given):

@@ -31,6 +31,7 @@ def zeros_tensor(shape, like) -> Tensor:
 
 
 def zero_scalar(like) -> Tensor:
+    """A 0-d zero Tensor with the dtype and device of array `like` (what masked/indexed gradients are filled with)."""
     return zeros_tensor((), like)
 
 
@@ -83,6 +84,7 @@ def index_array(index, op: str, like: Tensor, allowed=(np.int64,), error=Runtime
 
 
 def check_bounds(idx, size: int, dim: int, error=RuntimeError, negative_ok: bool = False, op: str = "") -> None:
+    """Raise `error` naming the first bad index unless every entry of `idx` is in [0, size) ([-size, size))."""
     if idx.size == 0:
         return
     lo, hi = int(idx.min()), int(idx.max())
@@ -175,6 +177,9 @@ def _nothing_addressed(vshape: tuple, adv: tuple) -> bool:
     dims of size 0 (which no index fits); NumPy would check them all."""
     if 0 not in vshape or 0 not in indexed_shape(vshape, adv):
         return False
+    arrays = [(int(k.sum()),) if k.dtype == np.bool_ else k.shape for k in adv if not isinstance(k, slice)]
+    if 0 in np.broadcast_shapes(*arrays):
+        return True  # no index value at all
     d = 0
     for k in adv:
         if not isinstance(k, slice) and k.dtype != np.bool_ and vshape[d] == 0 and k.size:

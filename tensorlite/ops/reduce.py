@@ -23,7 +23,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from ._reduce_common import (Sum, check_keepdim, const, count, exp, expand_reduced, grad_mode_on, kept_shape,
-                             masked_fill, reduce_axes, reduced_shape, reshape, single_axis)
+                             masked_fill, numpy_aliases, reduce_axes, reduced_shape, reshape, single_axis)
 from .reduce_scan import cummax, cummin, cumprod, cumsum
 from .reduce_select import (amax, amin, aminmax, argmax, argmin, kthvalue, max, median, min, mode,  # noqa: A004
                             nanmedian)
@@ -46,6 +46,7 @@ def _int_result(a) -> bool:
 
 
 # -- sum, mean ----------------------------------------------------------------------------------------
+@numpy_aliases
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over `dim`. Bool/int inputs sum to int64; `dtype` casts the input first. Gradient: g broadcast back."""
     axes = reduce_axes(dim, input._data.ndim, "sum")
@@ -90,6 +91,7 @@ def _float_input(input: Tensor, dtype, op: str, message: str) -> Tensor:
     return input
 
 
+@numpy_aliases
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over `dim` (floating inputs only, or give `dtype`). Gradient: g/n broadcast back."""
     input = _float_input(input, dtype, "mean", "{op}(): could not infer output dtype. Input dtype must be either "
@@ -163,11 +165,13 @@ def _var_like(cls, input, dim, unbiased, keepdim, correction, op):
     return cls.apply(input, axes=reduce_axes(dim, input._data.ndim, op), correction=correction, keepdim=keepdim)
 
 
+@numpy_aliases
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance with Bessel-style `correction` (default 1; legacy `unbiased=False` means 0)."""
     return _var_like(Var, input, dim, unbiased, keepdim, correction, "var")
 
 
+@numpy_aliases
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation, sqrt(var(...)); same arguments as `var`."""
     return _var_like(Std, input, dim, unbiased, keepdim, correction, "std")
@@ -178,11 +182,13 @@ def _var_mean(cls, input, dim, unbiased, keepdim, correction, op):
     return _var_like(cls, input, dim, None, keepdim, correction, op), mean(input, dim, keepdim)
 
 
+@numpy_aliases
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> tuple:
     """(var, mean) over the same dims."""
     return _var_mean(Var, input, dim, unbiased, keepdim, correction, "var_mean")
 
 
+@numpy_aliases
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> tuple:
     """(std, mean) over the same dims."""
     return _var_mean(Std, input, dim, unbiased, keepdim, correction, "std_mean")
@@ -243,6 +249,7 @@ class Prod(Function):
         return g * _prod_others_graph(x, self.axis)
 
 
+@numpy_aliases
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one `dim` (int) or all elements. Bool/int inputs give int64."""
     a = input._data
@@ -288,6 +295,7 @@ class LogSumExp(Function):
         return expand_reduced(grad, shape, self.axes, self.keepdim) * exp(x - out)
 
 
+@numpy_aliases
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed stably; integer inputs give the default float dtype."""
     if input._data.dtype.kind != "f":
@@ -419,16 +427,19 @@ def _logical(fn_name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     return Tensor._wrap(xp.asarray(r, dtype=np.uint8 if a.dtype == np.uint8 else np.bool_))
 
 
+@numpy_aliases
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element over `dim` is nonzero (uint8 in, uint8 out, as PyTorch)."""
     return _logical("all", input, dim, keepdim)
 
 
+@numpy_aliases
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element over `dim` is nonzero (uint8 in, uint8 out, as PyTorch)."""
     return _logical("any", input, dim, keepdim)
 
 
+@numpy_aliases
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """Number of nonzero elements over `dim` (int64)."""
     a = input._data
@@ -454,6 +465,7 @@ class NanSum(Function):
         return masked_fill(g, self.nan, 0.0) if self.nan.any() else g
 
 
+@numpy_aliases
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """sum treating nan as 0."""
     if dtype is not None:
@@ -464,6 +476,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     return NanSum.apply(input, axes=reduce_axes(dim, input._data.ndim, "nansum"), keepdim=keepdim)
 
 
+@numpy_aliases
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """mean of the non-nan elements (nan where there are none). Gradient: g / count, 0 at nan."""
     input = _float_input(input, dtype, "nanmean", "{op}(): expected input to have floating point or complex dtype "

@@ -12,8 +12,8 @@ from .. import _dtype as dt
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ._reduce_common import (Sum, _Gather, const, expand_reduced, grad_mode_on, masked_fill, return_types,
-                             running_max, single_axis)
+from ._reduce_common import (Sum, _Gather, const, expand_reduced, grad_mode_on, masked_fill, numpy_aliases,
+                             return_types, running_max, single_axis)
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin"]
 
@@ -110,12 +110,14 @@ def _scan_input(input: Tensor, dim, dtype, op: str):
     return input, axis, (np.int64 if input._data.dtype.kind in "biu" else None)
 
 
+@numpy_aliases
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along `dim` (bool/int -> int64; `dtype` casts the input first). Gradient: reversed cumsum of g."""
     input, axis, acc = _scan_input(input, dim, dtype, "cumsum")
     return Cumsum.apply(input, axis=axis, dtype=acc)
 
 
+@numpy_aliases
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along `dim` (bool/int -> int64). Gradient exact with zeros in the input."""
     input, axis, acc = _scan_input(input, dim, dtype, "cumprod")
@@ -150,11 +152,13 @@ def _cum_extreme(input: Tensor, dim, is_max: bool):
     return getattr(return_types, op)(values, Tensor._wrap(index))
 
 
+@numpy_aliases
 def cummax(input: Tensor, dim: int):
     """(values, indices) of the running maximum along `dim`. Gradient: to the element each value came from."""
     return _cum_extreme(input, dim, True)
 
 
+@numpy_aliases
 def cummin(input: Tensor, dim: int):
     """(values, indices) of the running minimum along `dim`. Gradient: to the element each value came from."""
     return _cum_extreme(input, dim, False)

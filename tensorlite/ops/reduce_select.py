@@ -17,7 +17,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from ._reduce_common import (_Gather, check_keepdim, check_nonempty, const, expand_reduced, kept_shape,
-                             reduce_axes, return_types, running_max, single_axis)
+                             numpy_aliases, reduce_axes, return_types, running_max, single_axis)
 
 __all__ = ["max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "median", "nanmedian", "mode", "kthvalue"]
 
@@ -84,11 +84,13 @@ def _minmax_all(cls, input, dim, keepdim, op):
     return cls.apply(input, axes=axes, keepdim=keepdim)
 
 
+@numpy_aliases
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over `dim` (every dim by default). Gradient: split evenly among ties."""
     return _minmax_all(Amax, input, dim, keepdim, "amax")
 
 
+@numpy_aliases
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over `dim` (every dim by default). Gradient: split evenly among ties."""
     return _minmax_all(Amin, input, dim, keepdim, "amin")
@@ -157,11 +159,13 @@ def _max_min(name: str, input: Tensor, dim, keepdim: bool, other):
     return _select(MaxDim if name == "max" else MinDim, input, index, axis, keepdim, getattr(return_types, name))
 
 
+@numpy_aliases
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None = None):  # noqa: A001
     """max(x): the largest value; max(x, dim, keepdim): (values, indices); max(x, other): elementwise maximum."""
     return _max_min("max", input, dim, keepdim, other)
 
 
+@numpy_aliases
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None = None):  # noqa: A001
     """min(x): the smallest value; min(x, dim, keepdim): (values, indices); min(x, other): elementwise minimum."""
     return _max_min("min", input, dim, keepdim, other)
@@ -189,11 +193,13 @@ def _argmax_min(fn_name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     return Tensor._wrap(xp.asarray(r, dtype=np.int64))
 
 
+@numpy_aliases
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (of the flattened tensor when dim is None); int64, first occurrence."""
     return _argmax_min("argmax", input, dim, keepdim)
 
 
+@numpy_aliases
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value (of the flattened tensor when dim is None); int64, first occurrence."""
     return _argmax_min("argmin", input, dim, keepdim)
@@ -237,11 +243,13 @@ def _median(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
     return _select(MedianDim, input, index, axis, keepdim, getattr(return_types, name))
 
 
+@numpy_aliases
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """Lower median: of every element (a value; nan if any nan), or along `dim` as (values, indices)."""
     return _median("median", input, dim, keepdim, ignore_nan=False)
 
 
+@numpy_aliases
 def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
     """median that ignores nan (nan only where every element is nan)."""
     return _median("nanmedian", input, dim, keepdim, ignore_nan=True)
@@ -266,6 +274,7 @@ def _mode_index(a, axis: int):
     return xp.take_along_axis(order, best, axis=axis)
 
 
+@numpy_aliases
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """Most frequent value along `dim` (the smallest among equally frequent ones) and its last index."""
     a = input._data
@@ -279,6 +288,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     return _select(ModeDim, input, index, axis, keepdim, return_types.mode)
 
 
+@numpy_aliases
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest value (1-based) along `dim` and its index."""
     a = input._data

@@ -319,9 +319,10 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias, strid
     kernel = tuple(weight.shape[2:])
     out = tuple((i - 1) * s - 2 * p + d * (k - 1) + op_ + 1
                 for i, s, p, d, k, op_ in zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
-    if any(o < 0 for o in out):
-        raise RuntimeError(f"{op}: the output size {list(out)} would be negative (input {shape_str(input.shape)}, "
-                           f"weight {shape_str(weight.shape)}, stride {list(stride)}, padding {list(padding)})")
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"{op}: Given input size per channel: ({' x '.join(map(str, input.shape[2:]))}). "
+                           f"Calculated output size per channel: ({' x '.join(map(str, out))}). Output size is too "
+                           f"small")
     out_shape = (input.shape[0], weight.shape[1] * groups) + out
     geom = _Geom(nd, stride, padding, dilation, groups)
     y = ConvBackwardInput.apply(input, weight, input_shape=out_shape, geom=geom)

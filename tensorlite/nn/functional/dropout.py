@@ -36,7 +36,8 @@ class _MaskScale(Function):
         return out
 
     def backward(self, grad):
-        return grad * Tensor._wrap(self.mask * grad._data.dtype.type(self.scale))
+        factor = self.mask * grad._data.dtype.type(self.scale)
+        return grad * Tensor._wrap(get_array_module(self.mask).asarray(factor))  # 0-d: NumPy gives a scalar
 
 
 def _check_p(p: float) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ...autograd import grad_mode
 from ...autograd.function import Function
+from ...backend import get_array_module
 from ...ops.linalg import _TORCH_NAMES, matmul
 from ...ops.shape import reshape
 from ...tensor import Tensor
@@ -60,7 +61,7 @@ class Linear(Function):
             shape = self.inputs[2]._data.shape
             if gb.shape != shape:  # a bias of shape () or (1,) was broadcast over the features too
                 gb = gb.sum().reshape(shape)
-            gb = Tensor._wrap(gb)
+            gb = Tensor._wrap(get_array_module(g).asarray(gb))  # NumPy reductions to 0-d give scalars
         return (gx, gw, gb) if len(need) > 2 else (gx, gw)
 
     def _backward_tensors(self, grad, x, w):
@@ -88,7 +89,11 @@ def _dtype_name(t: Tensor) -> str:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight^T + bias; input (..., in), weight (out, in), bias (out,). Gradient: see `Linear`."""
-    x, w = input._data, weight._data
+    try:
+        x, w = input._data, weight._data
+    except AttributeError:
+        bad, name = (input, "input") if not isinstance(input, Tensor) else (weight, "weight")
+        raise TypeError(f"linear(): argument '{name}' must be Tensor, not {type(bad).__name__}") from None
     if x.ndim == 0 or w.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x.ndim}D and {w.ndim}D")
     if w.ndim > 2:

@@ -1,2 +1,633 @@
-"""(being written)"""
-__all__ = []
+"""Pooling: max / avg / adaptive / Lp pooling over 1-3 spatial dims, and max_unpool, PyTorch's semantics.
+
+Windows are never materialised: a pool walks the kernel offsets (prod(kernel) of them), and each
+offset reads one strided view of the (padded) input covering every window at once, so the work
+is a few vectorised passes per offset, never a loop over pixels.  Max pooling keeps the winning
+offset of each window (a small int array): its gradient scatters g back through the same views
+(`MaxPoolScatter`), whose own gradient gathers through them (`MaxPoolGather`), so max pooling is
+twice differentiable.  Average pooling is linear: its backward and its backward's backward are
+each other.  Adaptive average pooling is separable, one small averaging matrix per dim (a
+matmul); adaptive max pooling gathers at the argmax indices (core `gather`, differentiable).
+"""
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...backend import get_array_module
+from ...ops import activation as _act
+from ...tensor import Tensor
+from .conv import check_tensor, ntuple, shape_str
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d", "avg_pool1d", "avg_pool2d",
+           "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d",
+           "lp_pool3d"]
+
+
+# -- geometry -------------------------------------------------------------------------------------------------------
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape: floor or ceil division, and a last window must start inside input + pad."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+class _Plan:
+    """Where the windows of one pool sit: kernel offsets -> strided views of the padded input."""
+
+    def __init__(self, spatial: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, out: tuple):
+        self.spatial, self.kernel, self.stride, self.padding, self.dilation, self.out = \
+            spatial, kernel, stride, padding, dilation, out
+        # ceil_mode windows may run past the right padding: pad that far too
+        self.high = tuple(max(p, (o - 1) * s + d * (k - 1) + 1 - n - p)
+                          for n, k, s, p, d, o in zip(spatial, kernel, stride, padding, dilation, out))
+        self.padded = tuple(n + p + h for n, p, h in zip(spatial, padding, self.high))
+        self._windows = None
+
+    def windows(self) -> list:
+        """[(offset number, index of the view)] for every kernel offset."""
+        if self._windows is None:
+            self._windows = [(k, (Ellipsis,) + tuple(slice(ri * d, ri * d + s * (o - 1) + 1, s)
+                                                     for ri, o, s, d in zip(r, self.out, self.stride, self.dilation)))
+                             for k, r in enumerate(np.ndindex(*self.kernel))]
+        return self._windows
+
+    def interior(self) -> tuple:
+        return (Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.padding, self.spatial))
+
+    def pad(self, x, fill):
+        """x with the plan's padding around its last dims, filled with `fill` (x itself if there is none)."""
+        if not any(self.padding) and self.padded == self.spatial:
+            return x
+        xp = get_array_module(x)
+        buf = xp.full(x.shape[:-len(self.spatial)] + self.padded, fill, dtype=x.dtype)
+        buf[self.interior()] = x
+        return buf
+
+    def unpad(self, buf):
+        xp = get_array_module(buf)
+        return buf if self.padded == self.spatial and not any(self.padding) else \
+            xp.ascontiguousarray(buf[self.interior()])
+
+    def first_valid(self):
+        """Per output position, the first kernel offset that lands inside the input (PyTorch's initial argmax)."""
+        nd = len(self.kernel)
+        per_dim = []
+        for i in range(nd):
+            start = np.arange(self.out[i]) * self.stride[i] - self.padding[i]
+            r = np.maximum(0, -(start // self.dilation[i]))  # ceil(-start / d) where start < 0
+            per_dim.append(np.minimum(r, self.kernel[i] - 1).reshape((-1,) + (1,) * (nd - 1 - i)))
+        flat = np.zeros(self.out, dtype=np.int64)
+        for i in range(nd):
+            flat = flat * self.kernel[i] + per_dim[i]
+        return flat
+
+    def flat_indices(self, arg, xp):
+        """Offsets -> PyTorch's indices: the flat position of each window's winner within its input plane."""
+        nd = len(self.kernel)
+        arg = arg.astype(np.int64)
+        flat = None
+        rest = arg
+        coords = []
+        for i in range(nd - 1, -1, -1):
+            coords.append(rest % self.kernel[i])
+            rest = rest // self.kernel[i]
+        coords.reverse()
+        for i in range(nd):
+            q = xp.arange(self.out[i], dtype=np.int64).reshape((-1,) + (1,) * (nd - 1 - i))
+            pos = q * self.stride[i] - self.padding[i] + coords[i] * self.dilation[i]
+            flat = pos if flat is None else flat * self.spatial[i] + pos
+        return flat
+
+
+def _offset_dtype(kernel: tuple):
+    n = prod(kernel)
+    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
+
+
+# -- the Functions ------------------------------------------------------------------------------------------------------
+# The offset loops run over blocks of (N * C) planes holding about this many input elements, so that the
+# prod(kernel) passes over a block hit the cache instead of memory.
+_BLOCK = 1 << 17
+
+
+def _blocks(planes: int, plane_size: int):
+    step = max(1, _BLOCK // max(plane_size, 1))
+    for p0 in range(0, planes, step):
+        yield slice(p0, p0 + step)
+
+
+def _planes(a, nd: int):
+    """(*lead, *spatial) -> (prod(lead), *spatial) (a view when a is contiguous)."""
+    return a.reshape((-1,) + a.shape[a.ndim - nd:])
+
+
+def _window_argmax(x, plan: _Plan, fill):
+    """(max over each window, offset of its first maximum) with PyTorch's NaN and all -inf rules."""
+    xp = get_array_module(x)
+    nd = len(plan.kernel)
+    xpad = _planes(plan.pad(x, fill), nd)
+    planes = xpad.shape[0]
+    best = xp.empty((planes,) + plan.out, dtype=x.dtype)
+    arg = xp.empty((planes,) + plan.out, dtype=_offset_dtype(plan.kernel))
+    kind = arg.dtype.type
+    windows = plan.windows()
+    upd = None
+    for blk in _blocks(planes, prod(plan.padded)):
+        xs, b, a = xpad[blk], best[blk], arg[blk]
+        b[...] = xs[windows[0][1]]
+        a.fill(0)
+        u = xp.empty(b.shape, dtype=bool) if upd is None or upd.shape != b.shape else upd
+        upd = u
+        for k, view in windows[1:]:
+            v = xs[view]
+            xp.greater(v, b, out=u)  # strict: the first maximum wins ties, as in PyTorch
+            xp.maximum(b, v, out=b)  # propagates NaN
+            xp.copyto(a, kind(k), where=u)
+    if x.dtype.kind == "f":
+        nan = xp.isnan(best)
+        if nan.any():  # PyTorch picks a window's last NaN
+            for k, view in windows:
+                xp.copyto(arg, kind(k), where=nan & xp.isnan(xpad[view]))
+    if any(plan.padding) or plan.padded != plan.spatial:
+        lost = best == fill  # nothing beat the padding: PyTorch keeps the first in-bounds offset
+        if lost.any():
+            first = xp.broadcast_to(xp.asarray(plan.first_valid().astype(arg.dtype)), best.shape)
+            xp.copyto(arg, first, where=lost)
+    shape = x.shape[:x.ndim - nd] + plan.out
+    return best.reshape(shape), arg.reshape(shape)
+
+
+class MaxPoolGather(Function):
+    """y = x at each window's winning offset (`values` when forward already has them).  Gradient: MaxPoolScatter."""
+
+    keep_inputs = False
+
+    def forward(self, x, *, plan: _Plan, arg, values=None):
+        self.plan, self.arg = plan, arg
+        if values is not None:
+            return values
+        xp = get_array_module(x)
+        nd = len(plan.kernel)
+        xpad, a_all = _planes(plan.pad(x, 0), nd), _planes(arg, nd)
+        out = xp.zeros(a_all.shape, dtype=x.dtype)
+        for blk in _blocks(xpad.shape[0], prod(plan.padded)):
+            xs, a, o = xpad[blk], a_all[blk], out[blk]
+            for k, view in plan.windows():
+                o += xs[view] * (a == k)
+        return out.reshape(arg.shape)
+
+    def backward(self, grad):
+        return MaxPoolScatter.apply(grad, plan=self.plan, arg=self.arg)
+
+
+class MaxPoolScatter(Function):
+    """dx = g added back at each window's winning position (overlapping windows sum).  Gradient: MaxPoolGather."""
+
+    keep_inputs = False
+
+    def forward(self, g, *, plan: _Plan, arg):
+        self.plan, self.arg = plan, arg
+        xp = get_array_module(g)
+        nd = len(plan.kernel)
+        g_all, a_all = _planes(g, nd), _planes(arg, nd)
+        acc = xp.zeros((g_all.shape[0],) + plan.padded, dtype=g.dtype)
+        for blk in _blocks(acc.shape[0], prod(plan.padded)):
+            gs, a, dst = g_all[blk], a_all[blk], acc[blk]
+            for k, view in plan.windows():
+                dst[view] += gs * (a == k)
+        return plan.unpad(acc).reshape(g.shape[:g.ndim - nd] + plan.spatial)
+
+    def backward(self, grad):
+        return MaxPoolGather.apply(grad, plan=self.plan, arg=self.arg)
+
+
+class AvgPool(Function):
+    """y = (sum of each window) / divisor.  Gradient: AvgPoolBackward (its adjoint)."""
+
+    keep_inputs = False
+
+    def forward(self, x, *, plan: _Plan, divisor):
+        self.plan, self.divisor = plan, divisor
+        xp = get_array_module(x)
+        nd = len(plan.kernel)
+        xpad = _planes(plan.pad(x, 0), nd)
+        windows = plan.windows()
+        acc = xp.empty((xpad.shape[0],) + plan.out, dtype=x.dtype)
+        for blk in _blocks(xpad.shape[0], prod(plan.padded)):
+            xs, a = xpad[blk], acc[blk]
+            a[...] = xs[windows[0][1]]
+            for _, view in windows[1:]:
+                a += xs[view]
+        acc = acc.reshape(x.shape[:x.ndim - nd] + plan.out)
+        if x.dtype.kind in "iu":  # PyTorch divides integer sums with C++ truncation
+            q = xp.abs(acc) // divisor.astype(acc.dtype)
+            return xp.where(acc < 0, -q, q)
+        acc /= divisor
+        return acc
+
+    def backward(self, grad):
+        return AvgPoolBackward.apply(grad, plan=self.plan, divisor=self.divisor)
+
+
+class AvgPoolBackward(Function):
+    """dx = sum over windows of g / divisor spread over each window.  Gradient: AvgPool."""
+
+    keep_inputs = False
+
+    def forward(self, g, *, plan: _Plan, divisor):
+        self.plan, self.divisor = plan, divisor
+        xp = get_array_module(g)
+        nd = len(plan.kernel)
+        share = _planes(g / divisor, nd)
+        acc = xp.zeros((share.shape[0],) + plan.padded, dtype=g.dtype)
+        for blk in _blocks(acc.shape[0], prod(plan.padded)):
+            src, dst = share[blk], acc[blk]
+            for _, view in plan.windows():
+                dst[view] += src
+        return plan.unpad(acc).reshape(g.shape[:g.ndim - nd] + plan.spatial)
+
+    def backward(self, grad):
+        return AvgPool.apply(grad, plan=self.plan, divisor=self.divisor)
+
+
+# -- argument checks --------------------------------------------------------------------------------------------------
+def _check_input(op: str, input, nd: int) -> bool:
+    """Validate a pooling input (C, *sp) or (N, C, *sp) with non-empty C and spatial dims; returns batched."""
+    check_tensor(input, op)
+    shape = tuple(input.shape)
+    if len(shape) not in (nd + 1, nd + 2) or any(s == 0 for s in shape[-nd - 1:]):
+        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch "
+                           f"size for input, but got: {list(shape)}")
+    return len(shape) == nd + 2
+
+
+def _pool_geometry(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
+                   with_dilation: bool = True) -> _Plan:
+    kernel = ntuple(kernel_size, nd, "kernel_size", op)
+    stride = ntuple(stride, nd, "stride", op, allow_empty=True) if stride is not None else ()
+    stride = stride or kernel
+    padding = ntuple(padding, nd, "padding", op)
+    dilation = ntuple(dilation, nd, "dilation", op)
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got {list(kernel)}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"{op}: stride should not be zero, but got {list(stride)}")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got {list(dilation)}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"{op}: pad must be non-negative, but got pad: {list(padding)}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got pad={list(padding)}, "
+                           f"kernel_size={list(kernel)}" + (f" and dilation={list(dilation)}" if with_dilation else ""))
+    spatial = tuple(input.shape[-nd:])
+    out = tuple(_pool_out(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding,
+                                                                               dilation))
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"{op}: Given input size: ({'x'.join(map(str, input.shape[-nd - 1:]))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (input.shape[-nd - 1],) + out))}). Output size is too "
+                           f"small")
+    return _Plan(spatial, kernel, stride, padding, dilation, out)
+
+
+# -- max pool -----------------------------------------------------------------------------------------------------------
+def _max_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
+              return_indices: bool):
+    _check_input(op, input, nd)
+    plan = _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+    x = input._data
+    xp = get_array_module(x)
+    kind = x.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f"{op}: not implemented for 'bool' inputs")
+    fill = -np.inf if kind == "f" else np.iinfo(x.dtype).min
+    best, arg = _window_argmax(x, plan, fill)
+    values = MaxPoolGather.apply(input, plan=plan, arg=arg, values=best)
+    if not return_indices:
+        return values
+    return values, Tensor._wrap(plan.flat_indices(arg, xp))
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Max over sliding windows of the last dim of (N, C, L) or (C, L); -inf padding; indices are positions in L."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Max over kH x kW windows of (N, C, H, W) or (C, H, W).  Gradient: g routed to each window's (first) argmax.
+
+    out = floor_or_ceil((H + 2p - d (k - 1) - 1) / s) + 1; indices (int64) are flat positions h * W + w per plane.
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """Max over kD x kH x kW windows of (N, C, D, H, W) or (C, D, H, W)."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# -- max unpool ---------------------------------------------------------------------------------------------------------
+def _max_unpool(op: str, nd: int, input: Tensor, indices: Tensor, kernel_size, stride, padding, output_size):
+    check_tensor(input, op)
+    check_tensor(indices, op, "indices")
+    kernel = ntuple(kernel_size, nd, "kernel_size", op)
+    stride = ntuple(stride, nd, "stride", op) if stride is not None else kernel
+    padding = ntuple(padding, nd, "padding", op)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D input, but got input of shape "
+                           f"{shape_str(input.shape)}")
+    if indices._data.dtype != np.int64:
+        raise RuntimeError(f"{op}: expected indices to have dtype int64, but got {indices.dtype.name}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: Expected shape of indices to be same as that of the input tensor "
+                           f"({shape_str(input.shape)}) but got indices tensor with shape {shape_str(indices.shape)}")
+    spatial = tuple(input.shape[-nd:])
+    default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(spatial, stride, padding, kernel))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(v) for v in output_size)
+        if len(out) == nd + 2 or (len(out) == nd + 1 and input.ndim == nd + 1):
+            out = out[-nd:]
+        if len(out) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                             f"length of '{len(out)}'")
+        for d in range(nd):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not lo < out[d] < hi:
+                raise ValueError(f'invalid output_size "{out}" (dim {d} must be between {lo} and {hi})')
+    lead = tuple(input.shape[:-nd])
+    plane = prod(out)
+    idx = indices._data.reshape(lead + (-1,))
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
+        bad = int(idx.max()) if int(idx.max()) >= plane else int(idx.min())
+        raise RuntimeError(f"{op}: Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, out))})")
+    base = input.new_zeros(lead + (plane,))
+    flat = base.scatter(-1, Tensor._wrap(idx), input.reshape(lead + (-1,)))
+    return flat.reshape(lead + out)
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Partial inverse of max_pool1d: input values placed at `indices` in a zero tensor."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Partial inverse of max_pool2d: y.flatten(-2)[..., indices] = input, zeros elsewhere.
+
+    Default size (H - 1) s - 2 p + k; `output_size` may pick one within a stride of it (as PyTorch).
+    """
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Partial inverse of max_pool3d."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# -- avg pool -----------------------------------------------------------------------------------------------------------
+def _avg_divisor(plan: _Plan, count_include_pad: bool, divisor_override, dtype, xp):
+    """PyTorch's divisor per output position: window size clipped to input + pad (or to the input)."""
+    nd = len(plan.kernel)
+    if divisor_override is not None:
+        return xp.asarray(np.full(plan.out, divisor_override, dtype=np.float64).astype(dtype))
+    div = np.ones(plan.out, dtype=np.float64)
+    for i in range(nd):
+        start = np.arange(plan.out[i]) * plan.stride[i] - plan.padding[i]
+        end = np.minimum(start + plan.kernel[i], plan.spatial[i] + plan.padding[i])
+        size = end - start
+        if not count_include_pad:
+            size = np.minimum(end, plan.spatial[i]) - np.maximum(start, 0)
+        div = div * size.reshape((-1,) + (1,) * (nd - 1 - i))
+    return xp.asarray(div.astype(dtype))
+
+
+def _avg_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, ceil_mode: bool,
+              count_include_pad: bool, divisor_override) -> Tensor:
+    _check_input(op, input, nd)
+    plan = _pool_geometry(op, nd, input, kernel_size, stride, padding, 1, ceil_mode, with_dilation=False)
+    if divisor_override is not None:
+        if not isinstance(divisor_override, (int, np.integer)) or isinstance(divisor_override, bool):
+            raise TypeError(f"{op}(): argument 'divisor_override' must be int, not "
+                            f"{type(divisor_override).__name__}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero")
+    x = input._data
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f"{op}: not implemented for 'bool' inputs")
+    xp = get_array_module(x)
+    divisor = _avg_divisor(plan, count_include_pad, divisor_override, x.dtype, xp)
+    return AvgPool.apply(input, plan=plan, divisor=divisor)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over sliding windows of the last dim of (N, C, L) or (C, L); zero padding counted unless told not to."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over kH x kW windows: y = sum(window) / divisor.  Gradient: g / divisor spread over each window.
+
+    divisor: divisor_override, else the window clipped to the padded input (count_include_pad) or to the input.
+    """
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over kD x kH x kW windows of (N, C, D, H, W) or (C, D, H, W)."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+# -- adaptive pools --------------------------------------------------------------------------------------------------
+def _adaptive_size(op: str, nd: int, input: Tensor, output_size) -> tuple:
+    check_tensor(input, op)
+    shape = tuple(input.shape)
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) == 1 and nd > 1:
+            output_size = tuple(output_size) * nd
+        if len(output_size) != nd:
+            raise RuntimeError(f"{op}: output_size must be {nd}, but got output_size of length {len(output_size)}")
+        sizes = tuple(shape[len(shape) - nd + i] if v is None else v for i, v in enumerate(output_size))
+    else:
+        sizes = (output_size,) * nd
+    sizes = ntuple(sizes, nd, "output_size", op)
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{list(sizes)}")
+    if len(shape) not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {shape_str(shape)}")
+    for d in range(len(shape) - nd - 1, len(shape)):
+        if shape[d] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {list(shape)} with dimension {d} being empty")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{op}" not implemented for \'{input.dtype.name}\'')
+    return sizes
+
+
+def _bounds(n: int, o: int):
+    """PyTorch's adaptive windows: [floor(i n / o), ceil((i + 1) n / o)) for each output i."""
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _averaging_matrix(n: int, o: int, dtype) -> np.ndarray:
+    """(o, n) matrix whose row i averages input window i."""
+    start, end = _bounds(n, o)
+    cols = np.arange(n)
+    inside = (cols >= start[:, None]) & (cols < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _adaptive_avg(op: str, nd: int, input: Tensor, output_size) -> Tensor:
+    out = _adaptive_size(op, nd, input, output_size)
+    spatial = tuple(input.shape[-nd:])
+    dims = tuple(range(input.ndim - nd, input.ndim))
+    if all(o == 1 for o in out):
+        return input.mean(dim=dims, keepdim=True)  # global average pooling
+    if out == spatial:
+        return input.clone()
+    xp = get_array_module(input._data)
+    y = input
+    for i in range(nd - 1, -1, -1):  # one averaging matmul per spatial dim, last dim first
+        n, o = spatial[i], out[i]
+        if n == o:
+            continue
+        m = Tensor._wrap(xp.asarray(_averaging_matrix(n, o, input._data.dtype)))
+        axis = y.ndim - nd + i
+        y = y.movedim(axis, -1).matmul(m.t()).movedim(-1, axis)
+    return y.contiguous()
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Mean over L_out adaptive windows [floor(i L / L_out), ceil((i + 1) L / L_out)) of the last dim."""
+    return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Mean over adaptive windows per dim (None keeps a size): separable, y = A_H x A_W^T."""
+    return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Mean over adaptive windows of the last three dims."""
+    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
+
+
+def _adaptive_max(op: str, nd: int, input: Tensor, output_size, return_indices: bool):
+    out = _adaptive_size(op, nd, input, output_size)
+    x = input._data
+    xp = get_array_module(x)
+    spatial = tuple(x.shape[-nd:])
+    lead = x.shape[:-nd]
+    # per dim: the input index of window offset j of output i (clipped to the window's end: repeats don't win)
+    index = []
+    for i in range(nd):
+        start, end = _bounds(spatial[i], out[i])
+        width = int((end - start).max()) if out[i] else 1
+        index.append(np.minimum(start[:, None] + np.arange(width), (end - 1)[:, None]))
+    best = xp.full(lead + out, -np.inf, dtype=x.dtype)
+    where = xp.zeros(lead + out, dtype=np.int64)
+    upd = xp.empty(lead + out, dtype=bool)
+    for n_offset, r in enumerate(np.ndindex(*(ix.shape[1] for ix in index))):
+        flat = np.zeros(out, dtype=np.int64)
+        grids = []
+        for i in range(nd):
+            col = index[i][:, r[i]].reshape((-1,) + (1,) * (nd - 1 - i))
+            grids.append(col)
+            flat = flat * spatial[i] + col
+        v = x[(Ellipsis,) + tuple(xp.asarray(g) for g in grids)]
+        if n_offset == 0:  # PyTorch starts each window at its first element
+            best[...] = v
+            where[...] = xp.asarray(flat)
+            continue
+        xp.greater(v, best, out=upd)
+        upd |= xp.isnan(v)
+        xp.copyto(best, v, where=upd)
+        xp.copyto(where, xp.asarray(flat), where=upd)
+    idx = Tensor._wrap(where)
+    values = input.flatten(-nd) if nd > 1 else input
+    values = values.gather(-1, idx.reshape(lead + (prod(out),))).reshape(lead + out)
+    return (values, idx) if return_indices else values
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over adaptive windows of the last dim; indices (int64) are positions in L."""
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over adaptive windows [floor(i H / oH), ceil((i + 1) H / oH)) x (likewise W); flat indices per plane."""
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over adaptive windows of the last three dims."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+# -- Lp pool ---------------------------------------------------------------------------------------------------------------
+def _lp_pool(nd: int, input: Tensor, norm_type, kernel_size, stride, ceil_mode: bool) -> Tensor:
+    """PyTorch's definition: (sign(a) relu(|a|) * prod(kernel)) ** (1 / p) with a = avg_pool(x ** p)."""
+    op = f"lp_pool{nd}d"
+    kernel = ntuple(kernel_size, nd, "kernel_size", op)
+    pooled = _avg_pool(f"avg_pool{nd}d", nd, input.pow(norm_type), kernel, stride, 0, ceil_mode, True, None)
+    return (pooled.sign() * _act.relu(pooled.abs())).mul(prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling: y = (sum over the window of x ** p) ** (1 / p)."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over kH x kW windows: y = (sum x ** p) ** (1 / p)."""
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over kD x kH x kW windows."""
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)

@@ -337,6 +337,14 @@ def _bitwise_samples(rng):
     yield Sample((np.array([True, False]), 3), desc="bool and int number: int64")
 
 
+def _shift_samples(rng):
+    yield Sample((np.array([5, -3, -8, 0, 1]), np.array([1, 2, 0, 3, 62])), desc="int64")
+    yield Sample((np.array([[5, -3]]), np.array([[1], [2]])), desc="broadcast")
+    yield Sample((np.array([5, -3, 40]), 2), desc="number other")
+    yield Sample((np.array([-7, 7, -1, 5]), np.array([-1, 64, 70, 63])), desc="shifts out of range")
+    yield Sample((np.array([True, False]), 1), desc="bool and int number: int64")
+
+
 def _bitwise_errors(op):
     def errors():
         yield ErrorSample((np.zeros(3), np.zeros(3)), {}, NotImplementedError, desc=f"{op}: float input")
@@ -434,6 +442,10 @@ def _entries() -> list[OpInfo]:
                           differentiable=False))
     for sym, fn in (("&", operator.and_), ("|", operator.or_), ("^", operator.xor)):
         ops.append(OpInfo(f"operator{sym}", fn, fn, _bitwise_samples, differentiable=False))
+    for name, sym, fn in (("bitwise_left_shift", "<<", operator.lshift), ("bitwise_right_shift", ">>", operator.rshift)):
+        ops.append(OpInfo(name, getattr(E, name), torch(name), _shift_samples, _bitwise_errors(name),
+                          differentiable=False))
+        ops.append(OpInfo(f"operator{sym}", fn, fn, _shift_samples, differentiable=False))
     ops.append(OpInfo("bitwise_not", E.bitwise_not, torch("bitwise_not"),
                       lambda rng: (Sample(s.args[:1], desc=s.desc) for s in _bitwise_samples(rng)),
                       lambda: iter([ErrorSample((np.zeros(2),), {}, NotImplementedError, desc="bitwise_not: float")]),

@@ -463,6 +463,14 @@ def bucketize_samples(rng):
     yield Sample((np.concatenate([b, arr(rng, 2)]), b), {"right": True}, desc="right", grad=(False, False))
 
 
+def bucketize_errors():
+    yield ErrorSample((np.zeros(3), np.zeros((2, 2))), error=RuntimeError, match="1 dimension")
+
+
+def unique_errors():
+    yield ErrorSample((_i(1, 2).reshape(1, 2),), {"dim": 2}, error=IndexError)
+
+
 def unique_samples(rng):
     a = rng.integers(0, 4, (3, 4))
     yield Sample((a,), desc="ints")
@@ -485,12 +493,17 @@ def _torch():
     return torch
 
 
-def _torch_legacy_scatter(*args, **kwargs):
-    import warnings  # noqa: PLC0415
+def _quiet_torch(name):
+    """torch.<name> with its UserWarnings silenced (deprecated reduce= on scatter, non-contiguous searchsorted)."""
 
-    with warnings.catch_warnings():  # PyTorch deprecates reduce= on scatter; we still mirror it
-        warnings.simplefilter("ignore")
-        return _torch().scatter(*args, **kwargs)
+    def call(*args, **kwargs):
+        import warnings  # noqa: PLC0415
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return getattr(_torch(), name)(*args, **kwargs)
+
+    return call
 
 
 def _method(name):
@@ -524,7 +537,7 @@ OPS = [
     OpInfo("scatter", I.scatter, lambda *a, **k: _torch().scatter(*a, **k), scatter_samples, scatter_errors),
     OpInfo("scatter_value", I.scatter, lambda *a, **k: _torch().scatter(*a, **k), scatter_value_samples),
     OpInfo("scatter_", _inplace_method("scatter_"), _inplace_method("scatter_"), scatter_samples),
-    OpInfo("scatter_legacy_reduce", I.scatter, _torch_legacy_scatter, legacy_reduce_samples,
+    OpInfo("scatter_legacy_reduce", I.scatter, _quiet_torch("scatter"), legacy_reduce_samples,
            differentiable=False),
     OpInfo("scatter_add", I.scatter_add, lambda *a, **k: _torch().scatter_add(*a, **k), scatter_add_samples,
            scatter_errors),
@@ -552,11 +565,12 @@ OPS = [
     OpInfo("nonzero", I.nonzero, lambda *a, **k: _torch().nonzero(*a, **k), nonzero_samples, differentiable=False),
     OpInfo("argwhere", I.argwhere, lambda *a, **k: _torch().argwhere(*a, **k),
            lambda rng: (s for s in nonzero_samples(rng) if not s.kwargs), differentiable=False),
-    OpInfo("searchsorted", I.searchsorted, lambda *a, **k: _torch().searchsorted(*a, **k), searchsorted_samples,
-           searchsorted_errors, differentiable=False),
-    OpInfo("bucketize", I.bucketize, lambda *a, **k: _torch().bucketize(*a, **k), bucketize_samples,
+    OpInfo("searchsorted", I.searchsorted, _quiet_torch("searchsorted"), searchsorted_samples, searchsorted_errors,
            differentiable=False),
-    OpInfo("unique", I.unique, lambda *a, **k: _torch().unique(*a, **k), unique_samples, differentiable=False),
+    OpInfo("bucketize", I.bucketize, _quiet_torch("bucketize"), bucketize_samples, bucketize_errors,
+           differentiable=False),
+    OpInfo("unique", I.unique, lambda *a, **k: _torch().unique(*a, **k), unique_samples, unique_errors,
+           differentiable=False),
     OpInfo("unique_consecutive", I.unique_consecutive, lambda *a, **k: _torch().unique_consecutive(*a, **k),
-           unique_consecutive_samples, differentiable=False),
+           unique_consecutive_samples, unique_errors, differentiable=False),
 ]
