@@ -34,8 +34,10 @@ happened and why; ``tensorlite info`` and ``tensorlite.kernels._native`` read it
 kernels/_native.py, stops a built one from loading).
 
 Flags: C++17, -O3, OpenMP (compile and link), no -march=native, so the binary runs
-on any x86-64 / aarch64 machine of its platform tag.  Per-CPU dispatch (AVX2/AVX-512)
-comes later.  If the compiler lacks OpenMP the build is retried without it.
+on any x86-64 / aarch64 machine of its platform tag.  Kernels with AVX2 / AVX-512 code
+compile it per function (``__attribute__((target(...)))``, csrc/cpu_features.h) and choose
+a path at run time from CPUID (``tensorlite info`` shows which; TENSORLITE_CPU_PATH forces
+a lower one).  If the compiler lacks OpenMP the build is retried without it.
 """
 
 from __future__ import annotations

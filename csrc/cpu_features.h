@@ -49,6 +49,16 @@
 #define TL_HAVE_SIMD_PATHS 0
 #endif
 
+// Force inlining where a helper takes register-resident arrays by reference (otherwise the
+// compiler keeps them in memory).
+#if defined(__GNUC__) || defined(__clang__)
+#define TL_ALWAYS_INLINE __attribute__((always_inline)) inline
+#elif defined(_MSC_VER)
+#define TL_ALWAYS_INLINE __forceinline
+#else
+#define TL_ALWAYS_INLINE inline
+#endif
+
 namespace tensorlite {
 
 enum class CpuPath : int { portable = 0, avx2 = 1, avx512 = 2 };

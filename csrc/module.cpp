@@ -5,6 +5,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include "cpu_features.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -13,6 +15,9 @@ namespace py = pybind11;
 
 namespace tensorlite {
 void register_gelu(py::module_& m);
+void register_attention(py::module_& m);
+void register_int8_matmul(py::module_& m);
+void register_peak_probe(py::module_& m);
 }  // namespace tensorlite
 
 namespace {
@@ -37,5 +42,13 @@ PYBIND11_MODULE(_C, m) {
   m.def("openmp_max_threads", &openmp_max_threads,
         "Threads an OpenMP parallel region would use now (1 when built without OpenMP).");
 
+  // Runtime CPU dispatch: _C.cpu_features(), kernel_paths(), cpu_path(), set_cpu_path().
+  // Each kernel declares the SIMD paths it has; GELU has none (the compiler vectorises its
+  // loop for the baseline ISA).
+  tensorlite::register_cpu_features(m);
+  tensorlite::declare_kernel_paths("gelu_forward", tensorlite::kPathBit(tensorlite::CpuPath::portable));
   tensorlite::register_gelu(m);
+  tensorlite::register_attention(m);
+  tensorlite::register_int8_matmul(m);
+  tensorlite::register_peak_probe(m);
 }

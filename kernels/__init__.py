@@ -15,23 +15,30 @@ forces one (RuntimeError, naming the kernel and what is available, if it cannot 
 from __future__ import annotations
 
 from . import gelu, special  # importing a kernel module registers its implementations
+from . import cpu, int8_matmul  # int8_matmul: the module (its function of that name is int8_matmul.int8_matmul)
+from . import attention, attention_native  # native after the module defining the contract
+from . import conv  # conv2d/conv3d forward and backward, im2col / col2im
 from ._native import load as load_native
 from ._registry import IMPL_PRIORITY, dispatch, forced, register, resolve, set_default, use
 from ._registry import available_impls as _available_impls
 from ._registry import kernels as names
 from .gelu import gelu_forward
+from .int8_matmul import PackedInt8Weight, int8_linear, pack_int8_weight
 from .special import erf, erfc
 
 __all__ = [
     "IMPL_PRIORITY",
+    "PackedInt8Weight",
     "available",
     "dispatch",
     "erf",
     "erfc",
     "forced",
     "gelu_forward",
+    "int8_linear",
     "load_native",
     "names",
+    "pack_int8_weight",
     "register",
     "resolve",
     "selected",

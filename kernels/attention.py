@@ -29,9 +29,9 @@ need_dmask=False) -> (dq, dk, dv)`` or ``(dq, dk, dv, dmask)`` when ``need_dmask
     dq   = scale * dS @ k,   dk = scale * dS^T @ q
     dmask = dS summed to the float mask's shape (the gradient of an additive mask)
 
-Entirely masked rows: PyTorch (2.5 and later, every CPU path, float32 and float64) returns 0
-for them, not NaN, and a zero gradient; so do these kernels.  A mask holding +inf or NaN gives
-NaN rows, as the plain formula does.
+Entirely masked rows: PyTorch's ``scaled_dot_product_attention`` (checked on 2.13, CPU, float32
+and float64) returns 0 for them, not NaN, and a zero gradient; so do these kernels.  A mask
+holding +inf or NaN gives NaN rows, as the plain formula does.
 
 Results are new arrays of the inputs' dtype; inputs are never written.  Accuracy: computed in
 the input dtype with the row max subtracted before exponentiating, so nothing overflows.

@@ -28,13 +28,17 @@ Method (``reference``)
 im2col: the padded input, laid out (C, n, *padded), is read through an ``as_strided`` window
 view of shape (C, *kernel, n, *out), copied once into a buffer, and multiplied by the weight in
 ONE matmul: (groups, O/g, K/g) @ (groups, K/g, n * L) -> (O, n * L) (groups are the batch of the
-matmul, so grouped and depthwise convolutions are one call too).  The weight gradient is one
+matmul, so a grouped convolution is one call too).  The weight gradient is one
 matmul against the same buffer; the input gradient is one matmul into it followed by col2im, a
 strided add per kernel offset (prod(kernel) adds, each over the whole batch).  The batch is cut
 into chunks so the column buffer stays under ``WORKSPACE_LIMIT`` bytes (peak memory stays near
 the activations' size instead of prod(kernel) times it); the buffers are reused across calls
-(per thread), which saves the page faults of fresh large allocations.  A 1x1 / stride-1 /
-unpadded convolution needs no im2col: it is a batched matmul on the input itself.
+(per thread), which saves the page faults of fresh large allocations.  Special cases:
+  * 1x1 / stride-1 / unpadded: no im2col, a batched matmul on the input itself;
+  * stride 1 (padding <= d (k - 1)): the input gradient is itself a convolution (of grad_out with the
+    flipped, channel-swapped weight), which skips col2im;
+  * depthwise (groups == C): one vectorised multiply-add per kernel offset instead of per-group tiny
+    matmuls; at stride 1 each offset is a contiguous shift of the flattened padded planes.
 
 Implementations: ``reference`` (NumPy/CuPy, cpu and cuda).  A ``native`` one registers under
 the same names.
@@ -163,7 +167,9 @@ def conv_forward_reference(x: Any, w: Any, bias: Any, stride: tuple, padding: tu
         # no windows: y[n] = W @ x[n], a batched matmul straight into y
         xp.matmul(w.reshape(o, c), x.reshape(n, c, big_l), out=y.reshape(n, o, big_l))
     elif cg == 1 and groups == c and c > 1:
-        _depthwise_forward(xp, x, w, y, kernel, out, stride, padding, dilation)
+        nc = _chunk(n, o * prod(s + 2 * p for s, p in zip(sp, padding)) * x.dtype.itemsize)
+        for n0 in range(0, n, nc):
+            _depthwise_forward(xp, x[n0:n0 + nc], w, y[n0:n0 + nc], kernel, out, stride, padding, dilation)
     else:
         wg = w.reshape(groups, o // groups, cg * prod(kernel))
         nc = _chunk(n, c * prod(kernel) * big_l * x.dtype.itemsize)
@@ -332,7 +338,13 @@ def conv_backward_weight_reference(x: Any, grad_out: Any, weight_shape: tuple, s
     if n == 0 or o == 0:
         return xp.zeros(tuple(weight_shape), dtype=x.dtype)
     if cg == 1 and groups == c and c > 1:
-        return _depthwise_backward_weight(xp, x, grad_out, weight_shape, kernel, out, stride, padding, dilation)
+        nc = _chunk(n, o * prod(s + 2 * p for s, p in zip(sp, padding)) * x.dtype.itemsize)
+        gw = None
+        for n0 in range(0, n, nc):
+            part = _depthwise_backward_weight(xp, x[n0:n0 + nc], grad_out[n0:n0 + nc], weight_shape, kernel, out,
+                                              stride, padding, dilation)
+            gw = part if gw is None else gw + part
+        return gw
     if _is_pointwise(kernel, stride, padding, groups):
         # sum_n g[n] @ x[n].T as one matmul over the joint (n, L) axis
         gw = xp.tensordot(grad_out.reshape(n, o, big_l), x.reshape(n, c, big_l), axes=([0, 2], [0, 2]))

@@ -3,7 +3,7 @@
     tensorlite info [--json]      versions, CUDA, native extension, kernels and their implementations
     tensorlite gradcheck [OP ...] numerical gradient checks over the op registry
     tensorlite train MODEL ...    train a model (see tensorlite/training/cli.py)
-    tensorlite bench              benchmarks (not implemented yet; exits 2)
+    tensorlite bench [SUITE ...]  benchmark suites of a source checkout: tables, JSON and a PNG chart
 
 Everything beyond argparse is imported inside the subcommand that needs it, so a
 subcommand pays only for what it uses.
@@ -74,6 +74,10 @@ def collect_info() -> dict[str, Any]:
         native["path"] = getattr(module, "__file__", None)
         native["openmp"] = bool(getattr(module, "openmp", False))
         native["openmp_threads"] = int(module.openmp_max_threads())
+        if hasattr(module, "kernel_paths"):  # runtime CPU dispatch (csrc/cpu_features.*)
+            native["cpu_path"] = dict(module.cpu_path())
+            native["cpu_features"] = {k: v for k, v in module.cpu_features().items() if v is True}
+            native["kernel_paths"] = dict(module.kernel_paths())
     native["build"] = _native.build_status()
 
     cuda_ok, cuda_detail = _cuda_status()
@@ -119,14 +123,22 @@ def _print_info(info: dict[str, Any]) -> None:
         ("native", native_line),
         ("OpenMP", threads),
     ]
+    if native.get("cpu_path"):
+        path = native["cpu_path"]
+        forced = f"; forced to {path['requested']}" if path.get("requested") else ""
+        error = f"; {path['env_error']}" if path.get("env_error") else ""
+        features = " ".join(sorted(native["cpu_features"]))
+        rows.append(("CPU path", f"{path['active']} (best here {path['best']}{forced}{error}); features: {features}"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     print("kernels (implementations available, fastest first; -> picked per device):")
     name_width = max((len(n) for n in info["kernels"]), default=0)
+    simd = native.get("kernel_paths") or {}
     for name, k in info["kernels"].items():
         picked = ", ".join(f"{dev} -> {impl}" for dev, impl in k["selected"].items())
-        print(f"  {name:<{name_width}}  [{', '.join(k['available'])}]  {picked}")
+        path = f"  (native: {simd[name]} path)" if name in simd else ""
+        print(f"  {name:<{name_width}}  [{', '.join(k['available'])}]  {picked}{path}")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -151,12 +163,9 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    print(
-        "tensorlite bench: not implemented yet (the benchmarks/ suite will provide it); "
-        "run `python -m pytest benchmarks` once it exists.",
-        file=sys.stderr,
-    )
-    return 2
+    from tensorlite.bench import main as bench_main
+
+    return int(bench_main(list(args.rest)) or 0)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -185,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("bench", help="kernel and model benchmarks (not implemented yet)")
+    p = sub.add_parser("bench", help="run the benchmark suites (tensorlite bench [SUITE ...] --out DIR)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
     return parser

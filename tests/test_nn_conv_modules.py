@@ -59,7 +59,7 @@ def _run_pair(ours, theirs, x: np.ndarray, dtype=np.float64, atol=1e-9, rtol=1e-
                                    rtol=rtol * 10, err_msg=name)
 
 
-# -- modules against torch.nn -------------------------------------------------------------------------------------------
+# -- modules against torch.nn --------------------------------------------------------------------------------------
 CONV_CASES = [
     ("Conv1d", (4, 6, 3), {"stride": 2, "padding": 1}, (2, 4, 9)),
     ("Conv1d", (4, 6, 4), {"padding": "same", "groups": 2, "padding_mode": "circular"}, (2, 4, 9)),
@@ -154,7 +154,7 @@ def test_max_unpool_module_matches_torch():
     np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
-# -- reprs, parameters, init ---------------------------------------------------------------------------------------------
+# -- reprs, parameters, init ---------------------------------------------------------------------------------------
 REPR_CASES = [
     ("Conv2d", (3, 8, 3), {}),
     ("Conv2d", (3, 8, (3, 2)), {"stride": 2, "padding": 1, "dilation": 2, "bias": False, "padding_mode": "reflect"}),
@@ -305,19 +305,31 @@ def test_gradient_penalty_matches_torch(case):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
 
 
-# -- the kernel layer ------------------------------------------------------------------------------------------------
+# -- the kernel layer ----------------------------------------------------------------------------------------------
+KERNEL_CASES = {  # weight shape, (stride, padding, dilation, groups)
+    "grouped": ((6, 2, 3, 2), ((2, 1), (1, 1), (1, 2), 2)),
+    "dense stride 1": ((3, 4, 3, 3), ((1, 1), (1, 1), (1, 1), 1)),
+    "depthwise stride 1": ((8, 1, 3, 3), ((1, 1), (1, 1), (2, 1), 4)),
+    "depthwise stride 2": ((4, 1, 3, 2), ((2, 2), (1, 0), (1, 1), 4)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KERNEL_CASES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_kernel_chunking_matches_one_shot(monkeypatch, dtype):
+def test_kernel_chunking_matches_one_shot(monkeypatch, dtype, case):
+    """Chunked (one image per column buffer) and one-shot kernels agree, and agree with PyTorch."""
     rng = np.random.default_rng(2)
+    wshape, args = KERNEL_CASES[case]
     x = rng.standard_normal((5, 4, 7, 6)).astype(dtype)
-    w = rng.standard_normal((6, 2, 3, 2)).astype(dtype)
-    args = ((2, 1), (1, 1), (1, 2), 2)
+    w = rng.standard_normal(wshape).astype(dtype)
+    ty = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), None, *args)
     y = kconv.conv2d_forward(x, w, None, *args)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, ty.numpy(), rtol=tol, atol=tol * 10)
     g = rng.standard_normal(y.shape).astype(dtype)
     gx = kconv.conv2d_backward_input(g, w, x.shape, *args)
     gw = kconv.conv2d_backward_weight(x, g, w.shape, *args)
     monkeypatch.setattr(kconv, "WORKSPACE_LIMIT", 64)  # one batch item per chunk
-    tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(kconv.conv2d_forward(x, w, None, *args), y, rtol=tol, atol=tol)
     np.testing.assert_allclose(kconv.conv2d_backward_input(g, w, x.shape, *args), gx, rtol=tol, atol=tol)
     np.testing.assert_allclose(kconv.conv2d_backward_weight(x, g, w.shape, *args), gw, rtol=tol, atol=tol)

@@ -159,8 +159,6 @@ def test_load_state_dict_strict_errors(models):
     assert ours.unexpected_keys == theirs.unexpected_keys
 
 
-@pytest.mark.xfail(strict=True, reason="module.py: with strict=False, Module._load_from_state_dict does not collect "
-                                       "missing keys (PyTorch always reports them); reported to the lead")
 def test_load_state_dict_non_strict_reports_missing(models):
     net, tnet = models
     t_partial = OrderedDict((k, v) for k, v in tnet.state_dict().items() if k != "heads.cls.bias")
@@ -169,8 +167,6 @@ def test_load_state_dict_non_strict_reports_missing(models):
     assert ours.missing_keys == theirs.missing_keys == ["heads.cls.bias"]
 
 
-@pytest.mark.xfail(strict=True, reason="module.py: Module.__setattr__ re-registers a reassigned parameter or submodule "
-                                       "at the end (PyTorch keeps its position); reported to the lead")
 def test_reassignment_keeps_position():
     m = nn.Linear(2, 3)
     m.weight = nn.Parameter(tl.ones(3, 2))

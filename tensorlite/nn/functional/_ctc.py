@@ -226,9 +226,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
             raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.ndim + 1}-dimensional tensor for argument "
                                f"#1 'log_probs'{_WHERE}")
         log_probs = reshape(log_probs, (lp.shape[0], 1, lp.shape[1]))
-        lp = log_probs._data
-        if targets._data.ndim == 1:
-            targets = Tensor._wrap(targets._data.reshape(1, -1))
+        lp = log_probs._data  # 1-d targets of one item are its concatenated form, as in PyTorch
     if lp.size == 0:
         raise RuntimeError("log_probs tensor must not be empty")
     xp = get_array_module(lp)

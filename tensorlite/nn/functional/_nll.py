@@ -186,7 +186,8 @@ class CrossEntropy(Function):
 
         l_i = (1 - eps) * (-w[t_i] logp[i, t_i]) + eps / C * sum_c (-w_c logp[i, c]),  logp = log_softmax(x)
 
-    Gradient: g * (p * ((1 - eps) w[t_i] + eps/C * sum_c w_c) - (1 - eps) w[t_i] onehot(t_i) - eps/C * w), p = softmax(x).
+    Gradient: g * (p * ((1 - eps) w[t_i] + eps/C * sum_c w_c) - (1 - eps) w[t_i] onehot(t_i) - eps/C * w),
+    with p = softmax(x).
     """
 
     def forward(self, x, tg: Targets, layout: Layout, reduction: str, weight, smoothing: float):

@@ -14,7 +14,7 @@ does not call the kernel but writes the same gradient formulas in differentiable
 does. Dropout (`dropout_p > 0`) also takes that composed path: the dropped probability matrix is
 what the output and gradient need, so there is nothing for the fused kernel to save.
 
-Entirely masked rows give 0 (and a zero gradient), as PyTorch does on every CPU path.
+Entirely masked rows give 0 (and a zero gradient), as PyTorch 2.13 does on CPU in float32 and float64.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from ...autograd import grad_mode
 from ...autograd.function import Function
+from ...backend import get_array_module
 from ...kernels import attention as _k
 from ...ops.arithmetic import sum_to_shape
 from ...ops.linalg import baddbmm, bmm, matmul
@@ -109,8 +110,6 @@ def _probs(q: Tensor, k: Tensor, fmask, bool_mask, causal: bool, scale: float, r
 
 
 def _xp_of(t: Tensor):
-    from ...backend import get_array_module
-
     return get_array_module(t._data)
 
 

@@ -297,7 +297,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
-# -- transposed conv --------------------------------------------------------------------------------------------------
+# -- transposed conv -----------------------------------------------------------------------------------------------
 def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding, output_padding, groups,
                     dilation) -> Tensor:
     batched = _check_operands(op, input, weight, bias, nd, transposed=True)

@@ -17,7 +17,7 @@ import numpy as np
 from ...autograd.grad_mode import _grad_enabled
 from ...backend import get_array_module
 from ...ops.activation import log_softmax, logsigmoid, softplus
-from ...ops.elementwise import exp, log, log1p, sqrt, where, xlogy
+from ...ops.elementwise import exp, log, sqrt, where, xlogy
 from ...ops.reduce import sum as _sum
 from ...ops.shape import reshape
 from ...tensor import Tensor
@@ -141,6 +141,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{torch_type_name(target._data)}")
     ls = logsigmoid(input)
     if pos_weight is not None:
         ls = ls * ((pos_weight - 1) * target + 1)
@@ -184,8 +187,10 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     """l = (input - target)^2 (broadcast, with a warning when the shapes differ). Gradient: 2 (input - target) g."""
     _warn_size(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
-    if weight is None and reduction in ("mean", "sum") and isinstance(target, Tensor):
-        x, t = input._data, target._data
+    x, t = input._data, target._data
+    if x.dtype.kind != "f" and t.dtype.kind != "f":
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{torch_type_name(x)}'")
+    if weight is None and reduction in ("mean", "sum"):
         if x.shape == t.shape and x.dtype == t.dtype and x.dtype.kind == "f" and type(x) is type(t):
             return SquaredError.apply(input, target, mean=reduction == "mean")
     diff = input - target
@@ -251,6 +256,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
     inner = "sum" if reduction == "batchmean" else check_reduction(reduction)
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     loss = exp(target) * (target - input) if log_target else xlogy(target, target) - target * input
     out = apply_reduction(loss, inner)
     if reduction == "batchmean" and input._data.ndim != 0:
@@ -285,6 +292,8 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = input.new_ones(tuple(input.shape)) * var
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"gaussian_nll_loss(): var must be a Tensor or a float, not {type(var).__name__}")
     elif bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
     vs, xs = tuple(var._data.shape), tuple(input._data.shape)
@@ -409,7 +418,10 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
                         reduction: str = "mean") -> Tensor:
-    """l = max(0, margin + d(a, p) - d(a, n)), d the pairwise p-norm distance (swap: d(a, n) -> min(d(a, n), d(p, n)))."""
+    """l = max(0, margin + d(a, p) - d(a, n)), d the pairwise p-norm distance.
+
+    swap=True replaces d(a, n) by min(d(a, n), d(p, n)).
+    """
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")

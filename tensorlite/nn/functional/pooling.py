@@ -2,7 +2,8 @@
 
 Windows are never materialised: a pool walks the kernel offsets (prod(kernel) of them), and each
 offset reads one strided view of the (padded) input covering every window at once, so the work
-is a few vectorised passes per offset, never a loop over pixels.  Max pooling keeps the winning
+is a few vectorised passes per offset, never a loop over pixels (the passes run over blocks of
+planes small enough to stay in cache).  Max pooling keeps the winning
 offset of each window (a small int array): its gradient scatters g back through the same views
 (`MaxPoolScatter`), whose own gradient gathers through them (`MaxPoolGather`), so max pooling is
 twice differentiable.  Average pooling is linear: its backward and its backward's backward are
@@ -29,7 +30,7 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", 
            "lp_pool3d"]
 
 
-# -- geometry -------------------------------------------------------------------------------------------------------
+# -- geometry ------------------------------------------------------------------------------------------------------
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     """PyTorch's pooling_output_shape: floor or ceil division, and a last window must start inside input + pad."""
     span = size + 2 * p - d * (k - 1) - 1
@@ -112,7 +113,7 @@ def _offset_dtype(kernel: tuple):
     return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
 
 
-# -- the Functions ------------------------------------------------------------------------------------------------------
+# -- the Functions -------------------------------------------------------------------------------------------------
 # The offset loops run over blocks of (N * C) planes holding about this many input elements, so that the
 # prod(kernel) passes over a block hit the cache instead of memory.
 _BLOCK = 1 << 17
@@ -258,7 +259,7 @@ class AvgPoolBackward(Function):
         return AvgPool.apply(grad, plan=self.plan, divisor=self.divisor)
 
 
-# -- argument checks --------------------------------------------------------------------------------------------------
+# -- argument checks -----------------------------------------------------------------------------------------------
 def _check_input(op: str, input, nd: int) -> bool:
     """Validate a pooling input (C, *sp) or (N, C, *sp) with non-empty C and spatial dims; returns batched."""
     check_tensor(input, op)
@@ -297,7 +298,7 @@ def _pool_geometry(op: str, nd: int, input: Tensor, kernel_size, stride, padding
     return _Plan(spatial, kernel, stride, padding, dilation, out)
 
 
-# -- max pool -----------------------------------------------------------------------------------------------------------
+# -- max pool ------------------------------------------------------------------------------------------------------
 def _max_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
               return_indices: bool):
     _check_input(op, input, nd)
@@ -336,22 +337,21 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+def _with_indices(fn):
+    def call(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True):
+        return fn(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+    call.__name__ = fn.__name__ + "_with_indices"
+    call.__doc__ = f"`{fn.__name__}(..., return_indices=True)`: (values, indices)."
+    return call
 
 
-def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+max_pool1d_with_indices = _with_indices(max_pool1d)
+max_pool2d_with_indices = _with_indices(max_pool2d)
+max_pool3d_with_indices = _with_indices(max_pool3d)
 
 
-def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=True):
-    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-# -- max unpool ---------------------------------------------------------------------------------------------------------
+# -- max unpool ----------------------------------------------------------------------------------------------------
 def _max_unpool(op: str, nd: int, input: Tensor, indices: Tensor, kernel_size, stride, padding, output_size):
     check_tensor(input, op)
     check_tensor(indices, op, "indices")
@@ -411,7 +411,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
 
 
-# -- avg pool -----------------------------------------------------------------------------------------------------------
+# -- avg pool ------------------------------------------------------------------------------------------------------
 def _avg_divisor(plan: _Plan, count_include_pad: bool, divisor_override, dtype, xp):
     """PyTorch's divisor per output position: window size clipped to input + pad (or to the input)."""
     nd = len(plan.kernel)
@@ -469,7 +469,7 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                      divisor_override)
 
 
-# -- adaptive pools --------------------------------------------------------------------------------------------------
+# -- adaptive pools ------------------------------------------------------------------------------------------------
 def _adaptive_size(op: str, nd: int, input: Tensor, output_size) -> tuple:
     check_tensor(input, op)
     shape = tuple(input.shape)
@@ -597,19 +597,21 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
-    return adaptive_max_pool1d(input, output_size, True)
+def _adaptive_with_indices(fn):
+    def call(input, output_size, return_indices=True):
+        return fn(input, output_size, True)
+
+    call.__name__ = fn.__name__ + "_with_indices"
+    call.__doc__ = f"`{fn.__name__}(..., return_indices=True)`: (values, indices)."
+    return call
 
 
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
-    return adaptive_max_pool2d(input, output_size, True)
+adaptive_max_pool1d_with_indices = _adaptive_with_indices(adaptive_max_pool1d)
+adaptive_max_pool2d_with_indices = _adaptive_with_indices(adaptive_max_pool2d)
+adaptive_max_pool3d_with_indices = _adaptive_with_indices(adaptive_max_pool3d)
 
 
-def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
-    return adaptive_max_pool3d(input, output_size, True)
-
-
-# -- Lp pool ---------------------------------------------------------------------------------------------------------------
+# -- Lp pool -------------------------------------------------------------------------------------------------------
 def _lp_pool(nd: int, input: Tensor, norm_type, kernel_size, stride, ceil_mode: bool) -> Tensor:
     """PyTorch's definition: (sign(a) relu(|a|) * prod(kernel)) ** (1 / p) with a = avg_pool(x ** p)."""
     op = f"lp_pool{nd}d"

@@ -24,7 +24,7 @@ __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "
            "unfold", "fold", "affine_grid", "grid_sample"]
 
 
-# -- separable resampling ----------------------------------------------------------------------------------------------
+# -- separable resampling ------------------------------------------------------------------------------------------
 def _reduceat_adjoint(g, axis: int, idx, w, n_in: int):
     """sum_t M_t^T g along `axis`, M_t[i, idx[i, t]] = w[i, t] (idx sorted along i for each t)."""
     xp = get_array_module(g)
@@ -275,7 +275,7 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
-# -- pixel shuffle ------------------------------------------------------------------------------------------------------
+# -- pixel shuffle -------------------------------------------------------------------------------------------------
 def _factor(value, op: str, what: str) -> int:
     try:
         import operator
@@ -327,7 +327,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return y.reshape(lead + (c * r * r, h // r, w // r))
 
 
-# -- unfold / fold ---------------------------------------------------------------------------------------------------------
+# -- unfold / fold -------------------------------------------------------------------------------------------------
 class Unfold(Function):
     """cols = im2col(x): (N, C, H, W) -> (N, C kH kW, L).  Gradient: Fold (col2im, which sums overlaps)."""
 
@@ -417,7 +417,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     return y if len(shape) == 3 else y.squeeze(0)
 
 
-# -- affine_grid / grid_sample ----------------------------------------------------------------------------------------
+# -- affine_grid / grid_sample -------------------------------------------------------------------------------------
 def _base_coords(n: int, align_corners: bool, dtype, xp):
     """Normalised pixel centres in [-1, 1] (align_corners: the corner pixels' centres are -1 and 1)."""
     if n == 1:

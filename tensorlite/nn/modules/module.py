@@ -92,7 +92,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._drop(name)
+            self._drop(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -102,7 +102,7 @@ class Module:
         elif isinstance(value, Module):
             if self.__dict__.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._drop(name)
+            self._drop(name, keep="_modules")
             self._modules[name] = value
         elif self.__dict__.get("_modules") is not None and name in self._modules:
             if value is not None:
@@ -117,10 +117,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _drop(self, name: str) -> None:
+    def _drop(self, name: str, keep: str) -> None:
+        """Forget `name` everywhere except table `keep` (reassignment keeps its position, as in PyTorch)."""
         self.__dict__.pop(name, None)
         for table in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[table].pop(name, None)
+            if table != keep:
+                self.__dict__[table].pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str) -> Any:
@@ -444,8 +446,7 @@ class Module:
         for name, current in local.items():
             key = prefix + name
             if key not in state_dict:
-                if strict:
-                    missing.append(key)
+                missing.append(key)  # reported even when strict=False, as PyTorch does
                 continue
             value = state_dict[key]
             if not isinstance(value, Tensor):
@@ -497,9 +498,6 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
-
-    def __getstate__(self):
-        raise TypeError("tensorlite modules are not picklable by design: save model.state_dict() with tl.save")
 
     # -- compatibility niceties -------------------------------------------------------------------------
     def share_memory(self) -> "Module":

@@ -156,24 +156,7 @@ def _get_activation_fn(activation: str) -> Callable[[Tensor], Tensor]:
 
 
 def _get_clones(module: Module, n: int) -> ModuleList:
-    return ModuleList([_deepcopy_module(module, {}) for _ in range(n)])
-
-
-def _deepcopy_module(module: Module, memo: dict) -> Module:
-    """copy.deepcopy for a Module tree (Module refuses pickling, which deepcopy's default protocol uses)."""
-    if id(module) in memo:
-        return memo[id(module)]
-    clone = object.__new__(type(module))
-    memo[id(module)] = clone
-    for key, value in module.__dict__.items():
-        if key == "_modules":
-            value = type(value)((k, None if m is None else _deepcopy_module(m, memo)) for k, m in value.items())
-        elif isinstance(value, Module):
-            value = _deepcopy_module(value, memo)
-        else:
-            value = copy.deepcopy(value, memo)
-        clone.__dict__[key] = value
-    return clone
+    return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
 def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:

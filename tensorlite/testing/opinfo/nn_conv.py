@@ -111,7 +111,7 @@ def _conv3d_errors():
     yield ErrorSample((np.zeros((3, 3, 3)), np.zeros((2, 3, 2, 2, 2))), match="4D")
 
 
-# -- transposed --------------------------------------------------------------------------------------------------------
+# -- transposed ----------------------------------------------------------------------------------------------------
 def _convt2d_samples(rng):
     yield Sample((arr(rng, 1, 2, 3, 3), arr(rng, 2, 3, 3, 3), arr(rng, 3)), desc="bias")
     yield Sample((arr(rng, 2, 2, 3, 3), arr(rng, 2, 2, 3, 3)), {"stride": 2, "padding": 1, "output_padding": 1},

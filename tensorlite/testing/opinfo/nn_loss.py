@@ -109,7 +109,8 @@ def _class_index_errors(op: str):
         yield ErrorSample((x, _int(1, 2)), error=ValueError, match="batch_size", desc="batch size mismatch")
         yield ErrorSample((x, _int(1, 2, 3)), {"reduction": "avg"}, error=ValueError,
                           match="not a valid value for reduction", desc="bad reduction")
-        yield ErrorSample((x, _int(1, 2, 3)), {"weight": np.ones(4)}, error=RuntimeError, desc="weight of the wrong size")
+        yield ErrorSample((x, _int(1, 2, 3)), {"weight": np.ones(4)}, error=RuntimeError,
+                          desc="weight of the wrong size")
         yield ErrorSample((x, np.array([1, 2, 3], dtype=np.int32)), error=RuntimeError, desc="int32 target")
         yield ErrorSample((x, np.zeros((3, 2), dtype=np.int64)), error=RuntimeError, desc="2-d target for (N, C)")
         yield ErrorSample((np.zeros((2, 3, 4, 5)), np.zeros((2, 4), dtype=np.int64)), error=RuntimeError,

@@ -22,7 +22,7 @@ def _tf(name):
     return call
 
 
-# -- max pool ---------------------------------------------------------------------------------------------------------
+# -- max pool ------------------------------------------------------------------------------------------------------
 def _max_pool2d_samples(rng):
     yield Sample((arr(rng, 2, 2, 4, 4), 2), desc="2x2")
     yield Sample((arr(rng, 1, 2, 5, 5), 3), {"stride": 2, "padding": 1}, desc="3x3, stride 2, pad 1")
@@ -62,7 +62,7 @@ def _max_pool3d_samples(rng):
     yield Sample((arr(rng, 1, 3, 4, 3), 2), {"ceil_mode": True, "stride": 2}, desc="unbatched, ceil")
 
 
-# -- max unpool -------------------------------------------------------------------------------------------------------
+# -- max unpool ----------------------------------------------------------------------------------------------------
 def _unpool_samples(nd, rng):
     """Inputs with the indices of a real max pool (unique within each plane)."""
     shapes = {1: (2, 2, 6), 2: (1, 2, 4, 5), 3: (1, 1, 4, 4, 4)}
@@ -129,7 +129,7 @@ def _avg_pool3d_samples(rng):
     yield Sample((arr(rng, 1, 3, 4, 3), 2), {"divisor_override": 3, "stride": 1}, desc="unbatched, divisor")
 
 
-# -- adaptive ---------------------------------------------------------------------------------------------------------
+# -- adaptive ------------------------------------------------------------------------------------------------------
 def _adaptive2d_samples(rng):
     yield Sample((arr(rng, 2, 2, 6, 6), 3), desc="divides")
     yield Sample((arr(rng, 1, 2, 7, 5), (3, 2)), desc="overlapping windows")
@@ -160,7 +160,7 @@ def _adaptive_errors(nd):
     return errors
 
 
-# -- lp pool --------------------------------------------------------------------------------------------------------------
+# -- lp pool -------------------------------------------------------------------------------------------------------
 def _lp2d_samples(rng):
     yield Sample((positive(rng, 2, 2, 4, 4), 2, 2), desc="p=2")
     yield Sample((positive(rng, 1, 2, 5, 5), 3.0, 3), {"stride": 2}, desc="p=3, stride")
@@ -175,6 +175,14 @@ def _lp1d_samples(rng):
 
 def _lp3d_samples(rng):
     yield Sample((positive(rng, 1, 2, 4, 4, 4), 2, 2), desc="p=2")
+
+
+def _lp_errors(nd):
+    def errors():
+        yield ErrorSample((np.ones((1, 2) + (2,) * nd), 2, 3), match="too small")
+        yield ErrorSample((np.ones((1, 2) + (4,) * nd), 2, 2), {"stride": 0}, match="stride")
+
+    return errors
 
 
 def _entry(name, fn, samples, errors=None, torch_name=None, **kwargs) -> OpInfo:
@@ -199,8 +207,8 @@ OPS = [
     _entry("adaptive_max_pool2d", P.adaptive_max_pool2d, _adaptive2d_samples, _adaptive_errors(2)),
     _entry("adaptive_max_pool3d", P.adaptive_max_pool3d, _adaptive3d_samples, _adaptive_errors(3)),
     _entry("adaptive_max_pool2d_with_indices", lambda x, s: P.adaptive_max_pool2d(x, s, return_indices=True),
-           _adaptive2d_samples, torch_name="adaptive_max_pool2d_with_indices"),
-    _entry("lp_pool1d", P.lp_pool1d, _lp1d_samples),
-    _entry("lp_pool2d", P.lp_pool2d, _lp2d_samples),
-    _entry("lp_pool3d", P.lp_pool3d, _lp3d_samples),
+           _adaptive2d_samples, _adaptive_errors(2), torch_name="adaptive_max_pool2d_with_indices"),
+    _entry("lp_pool1d", P.lp_pool1d, _lp1d_samples, _lp_errors(1)),
+    _entry("lp_pool2d", P.lp_pool2d, _lp2d_samples, _lp_errors(2)),
+    _entry("lp_pool3d", P.lp_pool3d, _lp3d_samples, _lp_errors(3)),
 ]

@@ -97,6 +97,25 @@ def _nearest_errors():
                       match="Anti-alias")
 
 
+def _both_errors():
+    yield ErrorSample((np.zeros((1, 2, 4, 4)),), {"size": 2, "scale_factor": 2}, error=ValueError, match="only one")
+    yield ErrorSample((np.zeros((1, 2, 4, 4)),), {}, error=ValueError, match="either size")
+
+
+def _exact_errors():
+    yield from _both_errors()
+    yield ErrorSample((np.zeros((1, 2, 4, 4)),), {"size": 2, "align_corners": False}, error=ValueError,
+                      match="align_corners")
+
+
+def _upsample_samples(size):
+    def samples(rng):
+        yield Sample((arr(rng, 1, 2, 2, 3),), {"scale_factor": 2}, desc="scale_factor")
+        yield Sample((arr(rng, 1, 1, 3, 3), size), desc="size")
+
+    return samples
+
+
 def _mode_errors(bad_shape):
     def errors():
         yield from _interp_errors() if len(bad_shape) != 4 else ()
@@ -151,7 +170,7 @@ def _fold_errors():
     yield ErrorSample((np.zeros((2, 11, 9)), (4, 4), 2), match="divisible")
 
 
-# -- affine_grid, grid_sample ------------------------------------------------------------------------------------------
+# -- affine_grid, grid_sample --------------------------------------------------------------------------------------
 def _affine_grid_samples(rng):
     yield Sample((arr(rng, 2, 2, 3), (2, 1, 3, 4)), desc="2-d")
     yield Sample((arr(rng, 1, 2, 3), (1, 2, 4, 3)), {"align_corners": True}, desc="align_corners")
@@ -191,18 +210,17 @@ def _grid_sample_errors():
 
 OPS = [
     OpInfo("interpolate_nearest", *_interp("nearest"), _nearest_samples, _nearest_errors),
-    OpInfo("interpolate_nearest_exact", *_interp("nearest-exact"), _nearest_samples),
+    OpInfo("interpolate_nearest_exact", *_interp("nearest-exact"), _nearest_samples, _exact_errors),
     OpInfo("interpolate_linear", *_interp("linear"), _linear_samples, _mode_errors((1, 2, 4, 4))),
     OpInfo("interpolate_bilinear", *_interp("bilinear"), _bilinear_samples, _mode_errors((1, 2, 4))),
     OpInfo("interpolate_bicubic", *_interp("bicubic"), _bicubic_samples, _mode_errors((1, 2, 4, 4, 4))),
     OpInfo("interpolate_trilinear", *_interp("trilinear"), _trilinear_samples, _mode_errors((1, 2, 4, 4))),
-    OpInfo("interpolate_area", *_interp("area"), _area_samples),
-    OpInfo("upsample_nearest", V.upsample_nearest, _tf("upsample_nearest"),
-           lambda rng: (Sample((arr(rng, 1, 2, 2, 3),), {"scale_factor": 2}), Sample((arr(rng, 1, 1, 3, 3), 5)))),
-    OpInfo("upsample_bilinear", V.upsample_bilinear, _tf("upsample_bilinear"),
-           lambda rng: (Sample((arr(rng, 1, 2, 2, 3),), {"scale_factor": 2}), Sample((arr(rng, 1, 1, 3, 3), (4, 5))))),
+    OpInfo("interpolate_area", *_interp("area"), _area_samples, _exact_errors),
+    OpInfo("upsample_nearest", V.upsample_nearest, _tf("upsample_nearest"), _upsample_samples(5), _both_errors),
+    OpInfo("upsample_bilinear", V.upsample_bilinear, _tf("upsample_bilinear"), _upsample_samples((4, 5)),
+           _both_errors),
     OpInfo("upsample", V.upsample, _tf("upsample"),
-           lambda rng: (Sample((arr(rng, 1, 2, 2, 3),), {"scale_factor": 2, "mode": "bilinear"}),)),
+           lambda rng: (Sample((arr(rng, 1, 2, 2, 3),), {"scale_factor": 2, "mode": "bilinear"}),), _both_errors),
     OpInfo("pixel_shuffle", V.pixel_shuffle, _tf("pixel_shuffle"), _pixel_shuffle_samples, _pixel_shuffle_errors),
     OpInfo("pixel_unshuffle", V.pixel_unshuffle, _tf("pixel_unshuffle"), _pixel_unshuffle_samples,
            _pixel_unshuffle_errors),
