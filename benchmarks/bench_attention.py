@@ -6,7 +6,8 @@ Compares, on the same float32 inputs (B, H=8, N, d=64), causal and not:
   reference  tensorlite.kernels attention_forward/backward, NumPy (materialises N x N scores)
   native     the same kernels, C++ FlashAttention-2 (csrc/attention.cpp)
   torch      torch.nn.functional.scaled_dot_product_attention + autograd backward (CPU)
-each with `--threads` threads (OpenMP / OpenBLAS / torch.set_num_threads).
+each with `--threads` threads (OpenMP / OpenBLAS / torch.set_num_threads) and, by default,
+OMP_WAIT_POLICY=passive for all (why: see where it is set).
 
 Reported: median forward and backward times over `--repeats` rounds (implementations
 interleaved within each round, so machine noise hits all alike), GFLOP/s of forward + backward
@@ -22,16 +23,21 @@ import os
 import sys
 
 
-def _early_threads() -> int:
-    """--threads must reach OpenMP/OpenBLAS before NumPy and the extension load."""
-    if "--threads" in sys.argv:
-        return int(sys.argv[sys.argv.index("--threads") + 1])
-    return 2
+def _early_option(name: str, default: str) -> str:
+    """--threads and --wait-policy must reach OpenMP/OpenBLAS before NumPy, torch and the
+    extension load, so they are read here, before the imports (argparse checks them later)."""
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv[:-1] else default
 
 
-THREADS = _early_threads()
+THREADS = int(_early_option("--threads", "2"))
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
+# OpenMP threads that finished their share spin (by default) waiting for the next parallel
+# region or the rest of the team.  On a machine with more runnable threads than cores (the
+# shared 2-core box these figures come from) that spinning eats the time slices the working
+# threads need, slowing native and torch alike by 20-40% and making the numbers erratic;
+# "passive" makes waiting threads sleep.  Both implementations run under the same policy.
+os.environ["OMP_WAIT_POLICY"] = _early_option("--wait-policy", "passive")
 
 import argparse  # noqa: E402 - after the thread settings above
 import json  # noqa: E402
@@ -132,7 +138,8 @@ def _peak_child(impl: str, b: int, n: int, causal: bool) -> None:
 def peak_memory(impl: str, b: int, n: int, causal: bool) -> dict | None:
     if not os.path.exists("/proc/self/status"):
         return None
-    cmd = [sys.executable, __file__, "--threads", str(THREADS), "--_peak", impl, str(b), str(n), str(int(causal))]
+    cmd = [sys.executable, __file__, "--threads", str(THREADS), "--wait-policy", os.environ["OMP_WAIT_POLICY"],
+           "--_peak", impl, str(b), str(n), str(int(causal))]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -225,6 +232,8 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="every B in 1, 2, 4 with every N up to 8192")
     parser.add_argument("--threads", type=int, default=2, help="threads for every implementation (default 2)")
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per point (median; halved for big ones)")
+    parser.add_argument("--wait-policy", choices=["passive", "active"], default="passive",
+                        help="OMP_WAIT_POLICY for every implementation (default passive: see the source)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurements")
     parser.add_argument("--json", help="write the rows to this JSON file")
     parser.add_argument("--_peak", nargs=4, help=argparse.SUPPRESS)
@@ -246,7 +255,8 @@ def main() -> None:
     except ImportError:
         path = "?"
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {THREADS} threads, "
-          f"native path {path}, numpy {np.__version__}, torch {torch_version}")
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, native path {path}, numpy {np.__version__}, "
+          f"torch {torch_version}, load average {os.getloadavg()[0]:.1f}")
     rows = run(args)
     if args.json:
         with open(args.json, "w") as f:

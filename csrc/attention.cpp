@@ -26,9 +26,9 @@
 //   dS_ij = P_ij * (dP_ij - D_i)               D_i = rowsum(dO_i * O_i), computed once per row
 //   dK_j += dS_ij^T Q_i scale
 //   dQ_i += dS_ij K_j scale                    (dQ_i is shared by all key blocks: see below)
-// When there are at least as many heads as threads, a task owns a whole head and adds into
-// that head's dQ directly; otherwise each head's key blocks are dealt round-robin to `chunks`
-// tasks, each with its own dQ accumulator (O(Lq D) each), summed in a fixed order at the end.
+// When there are many heads a task owns a whole head; otherwise each head's key blocks are
+// dealt round-robin to up to 4 `chunks` (tasks), so every thread gets several tasks.  Each
+// chunk adds into its own dQ accumulator (O(Lq D)); they are summed in a fixed order.
 // Either way the result does not depend on the thread schedule: runs are bitwise repeatable.
 //
 // The scale is folded into the packed K^T.  Exponentials are exp(S - shift) computed as
@@ -40,10 +40,11 @@
 // workspaces (reused across calls).  The only Lq x Lk buffer is dS for the gradient of a float
 // mask, written only when the caller asks for it (need_dmask).
 //
-// SIMD: the small GEMMs and the softmax loops are written once with GCC/Clang vector types
-// (Simd<T, Bytes> below) and compiled three times via cpu_features.h: AVX-512 (64-byte
-// vectors), AVX2+FMA (32) and portable (16 bytes: SSE2 on x86-64; plain scalars elsewhere
-// or with other compilers).  The path is chosen per call by kernel_path().
+// SIMD: the small GEMMs and the softmax loops (attention_kernels.h) are written once with
+// GCC/Clang vector types and compiled three times: AVX-512 (64-byte vectors), AVX2+FMA (32)
+// and portable (16 bytes: SSE2 on x86-64, NEON on aarch64; scalars with other compilers).
+// The path is chosen per call by cpu_features.h's kernel_path() (TENSORLITE_CPU_PATH and
+// _C.set_cpu_path force a lower one).
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -61,6 +62,9 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if defined(_MSC_VER)
+#include <malloc.h>  // _aligned_malloc
 #endif
 
 #include "cpu_features.h"
@@ -121,7 +125,7 @@ struct ForwardArgs {
   Problem<T> p;
   const T *q = nullptr, *k = nullptr, *v = nullptr;  // (BH, Lq, D), (BH, Lk, D), (BH, Lk, Dv)
   T *out = nullptr, *lse = nullptr;                  // (BH, Lq, Dv), (BH, Lq)
-  T *kt = nullptr, *vp = nullptr;                    // packed per head: (D, Lkp) K^T scale; (Lkp, Dvp) V
+  T *kt = nullptr, *vp = nullptr;                    // packed per head: K^T scale, D x Bc panels; V, Lkp x Dvp
 };
 
 template <typename T>
@@ -136,18 +140,36 @@ struct BackwardArgs {
   i64 chunks = 1;
 };
 
+// 64-byte aligned allocation (a cache line; the vector loads themselves need no alignment).
+void* aligned_malloc(std::size_t bytes) {
+  bytes = static_cast<std::size_t>(round_up(static_cast<i64>(bytes), 64));
+#if defined(_MSC_VER)
+  return _aligned_malloc(bytes, 64);
+#else
+  return std::aligned_alloc(64, bytes);
+#endif
+}
+
+void aligned_free(void* ptr) {
+#if defined(_MSC_VER)
+  _aligned_free(ptr);
+#else
+  std::free(ptr);
+#endif
+}
+
 // Per-thread tile workspace, grown on demand and kept for the next call.
 template <typename T>
 T* thread_workspace(i64 count) {
   struct Buffer {
     T* ptr = nullptr;
     i64 size = 0;
-    ~Buffer() { std::free(ptr); }
+    ~Buffer() { aligned_free(ptr); }
   };
   thread_local Buffer buffer;
   if (buffer.size < count) {
-    std::free(buffer.ptr);
-    buffer.ptr = static_cast<T*>(std::aligned_alloc(64, static_cast<std::size_t>(round_up(count * sizeof(T), 64))));
+    aligned_free(buffer.ptr);
+    buffer.ptr = static_cast<T*>(aligned_malloc(static_cast<std::size_t>(count) * sizeof(T)));
     buffer.size = buffer.ptr ? count : 0;
   }
   return buffer.ptr;
@@ -195,7 +217,8 @@ namespace avx2 {
 }  // namespace avx2
 #if defined(__clang__)
 #pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq"))), \
+                             apply_to = function)
 #else
 #pragma GCC pop_options
 #pragma GCC push_options
@@ -239,11 +262,11 @@ struct AlignedArray {
   T* ptr = nullptr;
   explicit AlignedArray(i64 count) {
     if (count > 0) {
-      ptr = static_cast<T*>(std::aligned_alloc(64, static_cast<std::size_t>(round_up(count * sizeof(T), 64))));
+      ptr = static_cast<T*>(aligned_malloc(static_cast<std::size_t>(count) * sizeof(T)));
       if (ptr == nullptr) throw std::bad_alloc();
     }
   }
-  ~AlignedArray() { std::free(ptr); }
+  ~AlignedArray() { aligned_free(ptr); }
   AlignedArray(const AlignedArray&) = delete;
   AlignedArray& operator=(const AlignedArray&) = delete;
 };
@@ -298,6 +321,9 @@ void run_forward(ForwardArgs<T>& a) {
   if (out_of_memory) throw std::bad_alloc();
 }
 
+constexpr i64 kTasksPerThread = 8;
+constexpr i64 kMaxChunks = 4;
+
 template <typename T>
 void run_backward(BackwardArgs<T>& a) {
   const PathKernels<T> kern = select_kernels<T>();
@@ -305,9 +331,11 @@ void run_backward(BackwardArgs<T>& a) {
   const Problem<T>& p = a.p;
   const i64 nkb = (p.lk + kBc - 1) / kBc;
   const i64 threads = worth_parallel(p) ? max_threads() : 1;
-  // One task per head when the heads keep every thread busy; else split each head's key
-  // blocks over `threads` tasks, each with its own dQ accumulator.
-  a.chunks = (p.bh % threads == 0 || p.bh >= 4 * threads) ? 1 : std::min<i64>(threads, nkb);
+  // Aim at kTasksPerThread tasks per thread, so the dynamic schedule can even out threads
+  // that run at different speeds: split each head's key blocks into `chunks` tasks when there
+  // are too few heads, at most kMaxChunks (each chunk has its own dQ accumulator).
+  const i64 chunks_wanted = (kTasksPerThread * threads + p.bh - 1) / p.bh;
+  a.chunks = std::max<i64>(1, std::min({chunks_wanted, kMaxChunks, nkb}));
   AlignedArray<T> qp(p.bh * p.lqp * p.dp), dop(p.bh * p.lqp * p.dvp), drow(p.bh * p.lqp), lse_shift(p.bh * p.lqp),
       parts(a.chunks * p.bh * p.lqp * p.dp);
   a.qp = qp.ptr;
@@ -465,8 +493,10 @@ py::tuple backward_typed(const py::array& dout_in, const py::array& q_in, const 
 
 py::tuple attention_forward(const py::array& q, const py::array& k, const py::array& v, const py::object& mask,
                             const py::object& mask_offsets, i64 mask_rs, i64 mask_cs, bool causal, double scale) {
-  if (py::isinstance<py::array_t<float>>(q)) return forward_typed<float>(q, k, v, mask, mask_offsets, mask_rs, mask_cs, causal, scale);
-  if (py::isinstance<py::array_t<double>>(q)) return forward_typed<double>(q, k, v, mask, mask_offsets, mask_rs, mask_cs, causal, scale);
+  if (py::isinstance<py::array_t<float>>(q))
+    return forward_typed<float>(q, k, v, mask, mask_offsets, mask_rs, mask_cs, causal, scale);
+  if (py::isinstance<py::array_t<double>>(q))
+    return forward_typed<double>(q, k, v, mask, mask_offsets, mask_rs, mask_cs, causal, scale);
   throw py::type_error("attention_forward (native): expected float32 or float64 q, k, v, got dtype " +
                        std::string(py::str(q.dtype())));
 }
@@ -476,9 +506,11 @@ py::tuple attention_backward(const py::array& dout, const py::array& q, const py
                              const py::object& mask_offsets, i64 mask_rs, i64 mask_cs, bool causal, double scale,
                              bool need_dmask) {
   if (py::isinstance<py::array_t<float>>(q))
-    return backward_typed<float>(dout, q, k, v, out, lse, mask, mask_offsets, mask_rs, mask_cs, causal, scale, need_dmask);
+    return backward_typed<float>(dout, q, k, v, out, lse, mask, mask_offsets, mask_rs, mask_cs, causal, scale,
+                                 need_dmask);
   if (py::isinstance<py::array_t<double>>(q))
-    return backward_typed<double>(dout, q, k, v, out, lse, mask, mask_offsets, mask_rs, mask_cs, causal, scale, need_dmask);
+    return backward_typed<double>(dout, q, k, v, out, lse, mask, mask_offsets, mask_rs, mask_cs, causal, scale,
+                                  need_dmask);
   throw py::type_error("attention_backward (native): expected float32 or float64 q, k, v, got dtype " +
                        std::string(py::str(q.dtype())));
 }

@@ -4,8 +4,9 @@
 // No include guard, by design; no #includes: everything it uses is declared before.
 //
 // Contents: Simd<T> (vector type and operations, exp2), the register-tiled GEMM, the forward
-// and backward tasks (FlashAttention-2 Algorithms 1 and 2; line numbers in the comments are
-// the paper's), and kernels<T>(), the table attention.cpp's drivers call through.
+// and backward tasks (FlashAttention-2 Algorithms 1 and 2: each step's formula, as listed at
+// the top of attention.cpp, heads the code doing it), and kernels<T>(), the table of entry
+// points attention.cpp's drivers call through.
 
 // Vector size in bytes for element type T on this path.
 template <typename T>
@@ -126,7 +127,7 @@ TL_INLINE void gemm_tile(i64 K, const T* a, i64 lda, const T* b, i64 ldb, T* c, 
     for (int j = 0; j < NV; ++j) bv[j] = S::load(bk + j * L);
     for (int i = 0; i < kMR; ++i) {
       const V ai = S::splat(ATrans ? a[k * lda + i] : a[i * lda + k]);
-      for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];  // contracted to an FMA where the ISA has one
+      for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];  // one FMA where the ISA has it
     }
   }
   for (int i = 0; i < kMR; ++i)
@@ -187,7 +188,10 @@ TL_INLINE void add_mask_row(const Problem<T>& p, i64 b, i64 i, i64 j0, i64 cols,
 // Forward
 // ------------------------------------------------------------------------------------------
 
-// Packs head b: Kt = K^T scale (D x Lkp, zero past Lk), Vp = V (Lkp x Dvp, zero padded).
+// Packs head b: Kt = K^T scale as one D x Bc panel per key block (zero past Lk), Vp = V
+// (Lkp x Dvp, zero padded).  Panels keep the rows the GEMM reads 4 Bc bytes apart: one
+// D x Lkp matrix would put them Lkp floats apart, a multiple of 4 KiB for Lk = 1024, 2048, ...,
+// and such rows all fall in the same few L1 sets.
 template <typename T, int Bytes>
 TL_INLINE void forward_pack(const ForwardArgs<T>& a, i64 b) {
   const Problem<T>& p = a.p;
@@ -197,14 +201,17 @@ TL_INLINE void forward_pack(const ForwardArgs<T>& a, i64 b) {
   T* vp = a.vp + b * p.lkp * p.dvp;
   const T c = p.scale;
   std::fill(kt, kt + p.d * p.lkp, T(0));
-  for (i64 j = 0; j < p.lk; ++j)
-    for (i64 x = 0; x < p.d; ++x) kt[x * p.lkp + j] = k[j * p.d + x] * c;
+  for (i64 j0 = 0; j0 < p.lk; j0 += kBc) {
+    T* panel = kt + j0 * p.d;  // block j0 / Bc
+    for (i64 j = j0; j < std::min(j0 + kBc, p.lk); ++j)
+      for (i64 x = 0; x < p.d; ++x) panel[x * kBc + (j - j0)] = k[j * p.d + x] * c;
+  }
   std::fill(vp, vp + p.lkp * p.dvp, T(0));
   for (i64 j = 0; j < p.lk; ++j) std::copy(v + j * p.dv, v + (j + 1) * p.dv, vp + j * p.dvp);
 }
 
-// One task: query block ib of head b (Algorithm 1, lines 4-15).  Returns false when the
-// workspace could not be allocated.
+// One task: query block ib of head b (Algorithm 1).  Returns false when the workspace could
+// not be allocated.
 template <typename T, int Bytes>
 TL_INLINE bool forward_block(const ForwardArgs<T>& a, i64 b, i64 ib) {
   using S = Simd<T, Bytes>;
@@ -225,19 +232,19 @@ TL_INLINE bool forward_block(const ForwardArgs<T>& a, i64 b, i64 ib) {
   const i64 mrows = round_up(rows, kMR);  // GEMM rows; the padding rows of Q_i are zero
   std::copy(a.q + (b * p.lq + i0) * d, a.q + (b * p.lq + i0 + rows) * d, qi);
   std::fill(qi + rows * d, qi + mrows * d, T(0));
-  std::fill(o, o + mrows * dvp, T(0));                                   // line 6: O = 0
-  std::fill(m, m + kBr, -std::numeric_limits<T>::infinity());            //         m = -inf
-  std::fill(l, l + kBr, T(0));                                           //         l = 0
+  std::fill(o, o + mrows * dvp, T(0));                         // O = 0
+  std::fill(m, m + kBr, -std::numeric_limits<T>::infinity());  // m = -inf
+  std::fill(l, l + kBr, T(0));                                 // l = 0
 
   const T* kt = a.kt + b * d * p.lkp;
   const T* vp = a.vp + b * p.lkp * dvp;
   i64 nkb = (p.lk + kBc - 1) / kBc;
   if (p.causal) nkb = std::min(nkb, (i0 + rows - 1) / kBc + 1);  // later blocks: all keys after all queries
 
-  for (i64 jb = 0; jb < nkb; ++jb) {  // line 7: for each key block
+  for (i64 jb = 0; jb < nkb; ++jb) {  // for each key block
     const i64 j0 = jb * kBc;
-    // line 9: S_ij = Q_i K_j^T scale   (the scale is in kt)
-    gemm<T, Bytes, false>(mrows, kBc, d, qi, d, kt + j0, p.lkp, st, kBc, false);
+    // S_ij = Q_i K_j^T scale   (the scale is in kt)
+    gemm<T, Bytes, false>(mrows, kBc, d, qi, d, kt + j0 * d, kBc, st, kBc, false);
     const bool partial = j0 + kBc > p.lk || (p.causal && j0 + kBc - 1 > i0);
     for (i64 r = 0; r < mrows; ++r) {
       T* s = st + r * kBc;
@@ -247,7 +254,7 @@ TL_INLINE bool forward_block(const ForwardArgs<T>& a, i64 b, i64 ib) {
       }
       if (p.mask.data) add_mask_row<T, Bytes>(p, b, i0 + r, j0, std::min(kBc, p.lk - j0), s);
       if (partial) std::fill(s + visible_cols(p, i0 + r, j0), s + kBc, -std::numeric_limits<T>::infinity());
-      // line 10: m_new = max(m, rowmax S_ij); an all -inf row so far is shifted by 0, not -inf
+      // m_new = max(m, rowmax S_ij); an all -inf row so far is shifted by 0, not -inf
       V vmax = S::load(s);
       for (i64 c = L; c < kBc; c += L) vmax = S::vmax(S::load(s + c), vmax);
       const T m_new = std::max(m[r], S::hmax(vmax));
@@ -269,11 +276,11 @@ TL_INLINE bool forward_block(const ForwardArgs<T>& a, i64 b, i64 ib) {
         for (i64 c = 0; c < dvp; c += L) S::store(orow + c, S::load(orow + c) * alpha);
       }
     }
-    // line 10 (end): O_i += P_ij V_j
+    // O_i += P_ij V_j
     gemm<T, Bytes, false>(mrows, dvp, kBc, st, kBc, vp + j0 * dvp, dvp, o, dvp, true);
   }
 
-  // lines 12-13: out_i = O_i / l, lse_i = m + log(l).
+  // out_i = O_i / l, lse_i = m + log(l).
   // A row with l = 0 saw no key at all: out 0, lse -inf (the contract's entirely masked row).
   for (i64 r = 0; r < rows; ++r) {
     T* out = a.out + (b * p.lq + i0 + r) * dv;
@@ -327,7 +334,7 @@ TL_INLINE void backward_pack(const BackwardArgs<T>& a, i64 b) {
   }
 }
 
-// One task: the key blocks jb = chunk, chunk + chunks, ... of head b (Algorithm 2, lines 5-21).
+// One task: the key blocks jb = chunk, chunk + chunks, ... of head b (Algorithm 2).
 template <typename T, int Bytes>
 TL_INLINE bool backward_blocks(const BackwardArgs<T>& a, i64 b, i64 chunk) {
   using S = Simd<T, Bytes>;
@@ -353,10 +360,10 @@ TL_INLINE bool backward_blocks(const BackwardArgs<T>& a, i64 b, i64 chunk) {
   const T* v = a.v + b * p.lk * dv;
   const i64 nkb = (p.lk + kBc - 1) / kBc, nqb = (p.lq + kBr - 1) / kBr;
 
-  for (i64 jb = chunk; jb < nkb; jb += a.chunks) {  // line 5: for each key block (of this task)
+  for (i64 jb = chunk; jb < nkb; jb += a.chunks) {  // for each key block (of this task)
     const i64 j0 = jb * kBc;
     const i64 cols = std::min(kBc, p.lk - j0);
-    // line 6: load K_j, V_j (packed: transposed and zero padded), zero dK_j, dV_j
+    // load K_j, V_j (packed: transposed and zero padded), zero dK_j, dV_j
     std::fill(ktj, ktj + d * kBc, T(0));
     std::fill(kj, kj + kBc * dp, T(0));
     std::fill(vtj, vtj + dv * kBc, T(0));
@@ -370,16 +377,16 @@ TL_INLINE bool backward_blocks(const BackwardArgs<T>& a, i64 b, i64 chunk) {
     std::fill(dkj, dkj + kBc * dp, T(0));
     std::fill(dvj, dvj + kBc * dvp, T(0));
 
-    // line 7: for each query block; with `causal`, those whose last row precedes key j0 see none of K_j
+    // for each query block; with `causal`, those whose last row precedes key j0 see none of K_j
     for (i64 ib = p.causal ? j0 / kBr : 0; ib < nqb; ++ib) {
       const i64 i0 = ib * kBr;
       const i64 rows = std::min(kBr, p.lq - i0);
       const i64 mrows = round_up(rows, kMR);
       const T* qi = qp + i0 * dp;
       const T* doi = dop + i0 * dvp;
-      // line 9: S_ij = Q_i K_j^T scale   (as in the forward, so P matches it)
+      // S_ij = Q_i K_j^T scale   (as in the forward, so P matches it)
       gemm<T, Bytes, false>(mrows, kBc, d, qi, dp, ktj, kBc, pt, kBc, false);
-      // line 10: P_ij = exp(S_ij (+ mask) - lse_i)
+      // P_ij = exp(S_ij (+ mask) - lse_i)
       const bool partial = j0 + kBc > p.lk || (p.causal && j0 + kBc - 1 > i0);
       for (i64 r = 0; r < mrows; ++r) {
         T* s = pt + r * kBc;
@@ -392,11 +399,11 @@ TL_INLINE bool backward_blocks(const BackwardArgs<T>& a, i64 b, i64 chunk) {
         const auto shift = S::splat(lse_shift[i0 + r]);
         for (i64 c = 0; c < kBc; c += L) S::store(s + c, S::exp(S::load(s + c) - shift));
       }
-      // line 11: dV_j += P_ij^T dO_i
+      // dV_j += P_ij^T dO_i
       gemm<T, Bytes, true>(kBc, dvp, mrows, pt, kBc, doi, dvp, dvj, dvp, true);
-      // line 12: dP_ij = dO_i V_j^T
+      // dP_ij = dO_i V_j^T
       gemm<T, Bytes, false>(mrows, kBc, dv, doi, dvp, vtj, kBc, dst, kBc, false);
-      // line 13: dS_ij = P_ij (dP_ij - D_i)
+      // dS_ij = P_ij (dP_ij - D_i)
       for (i64 r = 0; r < mrows; ++r) {
         const auto dr = S::splat(drow[i0 + r]);
         T* ds = dst + r * kBc;
@@ -407,12 +414,12 @@ TL_INLINE bool backward_blocks(const BackwardArgs<T>& a, i64 b, i64 chunk) {
         for (i64 r = 0; r < rows; ++r)
           std::copy(dst + r * kBc, dst + r * kBc + cols, a.dmask + (b * p.lq + i0 + r) * p.lk + j0);
       }
-      // line 14: dQ_i += dS_ij K_j   (times scale once, at the end)
+      // dQ_i += dS_ij K_j   (times scale once, at the end)
       gemm<T, Bytes, false>(mrows, dp, kBc, dst, kBc, kj, dp, dq + i0 * dp, dp, true);
-      // line 15: dK_j += dS_ij^T Q_i  (times scale at the store)
+      // dK_j += dS_ij^T Q_i  (times scale at the store)
       gemm<T, Bytes, true>(kBc, dp, mrows, dst, kBc, qi, dp, dkj, dp, true);
     }
-    // line 18: write dK_j, dV_j
+    // write dK_j, dV_j
     for (i64 j = 0; j < cols; ++j) {
       T* dkrow = a.dk + (b * p.lk + j0 + j) * d;
       for (i64 x = 0; x < d; ++x) dkrow[x] = dkj[j * dp + x] * p.scale;

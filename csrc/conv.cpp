@@ -35,7 +35,6 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -134,28 +133,38 @@ Buffer& shared_buffer(int slot) {
   return buffers[slot];
 }
 
-// Row chunks [m_cut[i], m_cut[i+1]) x column chunks [n_cut[j], n_cut[j+1]) of C: one task each.
+// C is cut into reduction chunks k_cut (their results are partial sums: see gemm_run) x row
+// chunks m_cut x column chunks n_cut; one task per combination.
 struct GemmSplit {
-  std::vector<i64> m_cut, n_cut;
+  std::vector<i64> m_cut, n_cut, k_cut;
 };
 
-// One chunk per thread: the columns are cut into whole `n_unit`s when there are at least as
-// many units as threads (the packed B blocks are then never duplicated), else the rows into
-// whole `m_unit`s, else nothing is cut.
-GemmSplit make_split(i64 m, i64 n, i64 m_unit, i64 n_unit) {
+// [0, extent) cut into `pieces` runs of whole `unit`s, as even as can be.
+std::vector<i64> cut_even(i64 extent, i64 unit, i64 pieces) {
+  const i64 units = (extent + unit - 1) / unit;
+  pieces = std::max<i64>(1, std::min(pieces, units));
+  std::vector<i64> cut(pieces + 1);
+  for (i64 t = 0; t <= pieces; ++t) cut[t] = std::min(extent, units * t / pieces * unit);
+  return cut;
+}
+
+// About four tasks per thread, for dynamic scheduling: the columns are cut into whole
+// `n_unit`s of at least `n_min` columns (every task then packs its own part of B, never a
+// copy of another's), and only when that gives fewer chunks than threads are the rows cut
+// too, into whole `m_unit`s.  The reduction (length k) is cut into `k_pieces` chunks of whole
+// kKC blocks (GemmOps then write partial sums).  Only k_pieces changes the arithmetic.
+GemmSplit make_split(i64 m, i64 n, i64 k, i64 m_unit, i64 n_unit, i64 n_min, i64 k_pieces, i64 kc_block) {
   const i64 threads = max_threads();
-  GemmSplit s{{0, m}, {0, n}};
-  auto cut = [threads](i64 extent, i64 unit) {
-    const i64 units = (extent + unit - 1) / unit;
-    std::vector<i64> c(threads + 1);
-    for (i64 t = 0; t <= threads; ++t) c[t] = std::min(extent, units * t / threads * unit);
-    return c;
-  };
-  if (threads > 1 && (n + n_unit - 1) / n_unit >= threads) {
-    s.n_cut = cut(n, n_unit);
-  } else if (threads > 1 && (m + m_unit - 1) / m_unit >= threads) {
-    s.m_cut = cut(m, m_unit);
-  }
+  GemmSplit s;
+  s.k_cut = cut_even(k, kc_block, k_pieces);
+  const i64 kchunks = static_cast<i64>(s.k_cut.size()) - 1;
+  const i64 want = threads > 1 ? (4 * threads + kchunks - 1) / kchunks : 1;  // (m, n) chunks wanted
+  const i64 n_units = (n + n_unit - 1) / n_unit;
+  const i64 n_max = std::max<i64>(1, std::min(n_units, n / std::max(n_min, n_unit)));
+  const i64 n_pieces = std::min(want, n_max);
+  s.n_cut = cut_even(n, n_unit, n_pieces);
+  const i64 m_pieces = n_pieces * kchunks >= threads ? 1 : (want + n_pieces - 1) / n_pieces;
+  s.m_cut = cut_even(m, m_unit, m_pieces);
   return s;
 }
 
@@ -183,29 +192,13 @@ struct ConvKernels {
   void (*forward)(const ConvGeom&, const float*, const float*, const float*, float*);
   void (*backward_input)(const ConvGeom&, const float*, const float*, float*);
   void (*backward_weight)(const ConvGeom&, const float*, const float*, float*);
-  double (*fma_probe)(i64);
 };
 
-#define TL_CONV_PROBE                                                        \
-  /* FMA throughput probe: 16 independent chains hide the FMA latency. */    \
-  double fma_probe(i64 iters) {                                              \
-    vfloat acc[16];                                                          \
-    for (int i = 0; i < 16; ++i) acc[i] = vsplat(1e-3f * static_cast<float>(i)); \
-    const vfloat a = vsplat(0.9999999f), b = vsplat(1e-7f);                 \
-    for (i64 it = 0; it < iters; ++it)                                       \
-      for (int i = 0; i < 16; ++i) acc[i] = acc[i] * a + b;                  \
-    float lanes[kLanes], sink = 0.0f;                                        \
-    for (int i = 0; i < 16; ++i) {                                           \
-      std::memcpy(lanes, &acc[i], sizeof(vfloat));                           \
-      sink += lanes[0];                                                      \
-    }                                                                        \
-    volatile float keep = sink;                                              \
-    (void)keep;                                                              \
-    return 2.0 * 16 * kLanes * static_cast<double>(iters);                   \
-  }                                                                          \
-  ConvKernels kernels(const char* name) {                                    \
-    return {name, conv_forward, conv_backward_input, conv_backward_weight, fma_probe}; \
-  }
+#define TL_CONV_KERNELS                                                                         \
+  void forward(const ConvGeom& g, const float* x, const float* w, const float* b, float* y) { \
+    conv_forward(g, x, w, b, y);                                                                \
+  }                                                                                             \
+  ConvKernels kernels(const char* name) { return {name, forward, conv_backward_input, conv_backward_weight}; }
 
 namespace portable {
 #if TL_VECTOR_TYPES
@@ -215,7 +208,7 @@ namespace portable {
 #endif
 #include "gemm_f32.h"
 #include "conv_kernels.h"
-TL_CONV_PROBE
+TL_CONV_KERNELS
 #undef TL_SIMD_BYTES
 }  // namespace portable
 
@@ -230,7 +223,7 @@ namespace avx2 {
 #define TL_SIMD_BYTES 32
 #include "gemm_f32.h"
 #include "conv_kernels.h"
-TL_CONV_PROBE
+TL_CONV_KERNELS
 #undef TL_SIMD_BYTES
 }  // namespace avx2
 #if defined(__clang__)
@@ -245,7 +238,7 @@ namespace avx512 {
 #define TL_SIMD_BYTES 64
 #include "gemm_f32.h"
 #include "conv_kernels.h"
-TL_CONV_PROBE
+TL_CONV_KERNELS
 #undef TL_SIMD_BYTES
 }  // namespace avx512
 #if defined(__clang__)
@@ -404,34 +397,6 @@ py::array conv2d_backward_weight(const py::array& x_in, const py::array& g_in, c
   return std::move(gw);
 }
 
-// Peak FMA throughput of the active path, all OpenMP threads: best of `repeats` runs of
-// about `seconds` each, in GFLOP/s.
-double fma_peak_gflops(double seconds, int repeats) {
-  const ConvKernels k = select_kernels();
-  py::gil_scoped_release release;
-  i64 iters = 1 << 16;
-  for (;;) {  // calibrate on one thread
-    const auto t0 = std::chrono::steady_clock::now();
-    k.fma_probe(iters);
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (dt > seconds / 4 || iters > (i64{1} << 40)) {
-      iters = static_cast<i64>(iters * seconds / std::max(dt, 1e-9));
-      break;
-    }
-    iters *= 4;
-  }
-  double best = 0.0;
-  for (int r = 0; r < std::max(repeats, 1); ++r) {
-    double flops = 0.0;
-    const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel reduction(+ : flops)
-    flops += k.fma_probe(iters);
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, flops / dt / 1e9);
-  }
-  return best;
-}
-
 void release_workspace() {
   // The calling thread's buffers and those of the OpenMP pool threads.
   for (int i = 0; i < 4; ++i) shared_buffer(i).release();
@@ -461,8 +426,6 @@ void register_conv(py::module_& m) {
         "The SIMD path the conv2d kernels take now ('avx512', 'avx2' or 'portable').");
   m.def("conv2d_release_workspace", &release_workspace,
         "Free the conv2d kernels' reusable workspaces (this thread's and the OpenMP pool's).");
-  m.def("fma_peak_gflops", &fma_peak_gflops, py::arg("seconds") = 0.2, py::arg("repeats") = 5,
-        "Measured FMA peak (GFLOP/s, float32, all OpenMP threads) of the active SIMD path.");
 }
 
 }  // namespace tensorlite

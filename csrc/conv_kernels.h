@@ -76,15 +76,32 @@ struct Im2col {
 struct ForwardOps {
   const ConvGeom& g;
   Im2col src;
-  const float* w;     // (O, Kg)
+  const float* w;     // (O, Kg); with `flipped`, the weight of the convolution being transposed
   const float* bias;  // (O) or nullptr
   float* y;           // (N, O, Ho Wo)
   i64 group;
+  bool flipped = false;
 
   void pack_a(i64 m, i64 mr, i64 k0, i64 kc, float* dst, ThreadScratch&) const {
+    if (flipped) return pack_flipped(m, mr, k0, kc, dst);
     // A(m, k) = w[group Og + m, k]: mr rows of the weight matrix, transposed into the panel.
     transpose(w + (group * g.og() + m) * g.kg() + k0, g.kg(), mr, kc, dst, kMR);
     for (i64 kk = 0; kk < kc; ++kk) std::fill(dst + kk * kMR + mr, dst + (kk + 1) * kMR, 0.0f);
+  }
+
+  // The input gradient at stride 1 as a forward convolution (conv_backward_input): its weight
+  // is the original one with the kernel flipped and the channels swapped within each group,
+  //   A(c, (o, t)) = w_orig[group Og' + o, c, khw - 1 - t]   (Og' = this geometry's C / groups),
+  // read here straight from w_orig, so the transformed weight is never stored.
+  void pack_flipped(i64 m, i64 mr, i64 k0, i64 kc, float* dst) const {
+    const i64 khw = g.kh * g.kw, og_orig = g.cg(), cg_orig = g.og();
+    i64 o = k0 / khw, t = k0 % khw;
+    for (i64 kk = 0; kk < kc; ++kk) {
+      const float* from = w + ((group * og_orig + o) * cg_orig + m) * khw + (khw - 1 - t);
+      for (i64 i = 0; i < mr; ++i) dst[kk * kMR + i] = from[i * khw];
+      std::fill(dst + kk * kMR + mr, dst + (kk + 1) * kMR, 0.0f);
+      if (++t == khw) t = 0, ++o;
+    }
   }
 
   void begin_columns(i64 n0, i64 nc, ThreadScratch& s) const {
@@ -111,7 +128,7 @@ struct ForwardOps {
   }
 
   // y[n, o, p] (+)= tile: columns q -> (image n, position p) in runs that stay in one image.
-  void write(const float* tile, i64 m, i64 mr, i64 q, i64 nr, bool first, ThreadScratch&) const {
+  void write(const float* tile, i64 m, i64 mr, i64 q, i64 nr, bool first, i64, ThreadScratch&) const {
     const i64 hwo = g.ho * g.wo;
     for (i64 j = 0; j < nr;) {
       const i64 img = q / hwo, p = q % hwo, len = std::min(nr - j, hwo - p);
@@ -183,7 +200,7 @@ struct Col2imOps {
     }
   }
 
-  void write(const float* tile, i64 m, i64 mr, i64 q, i64 nr, bool, ThreadScratch& s) const {
+  void write(const float* tile, i64 m, i64 mr, i64 q, i64 nr, bool, i64, ThreadScratch& s) const {
     (void)nr;
     const i64 panel = (q - s.block_n0) / kNR;
     const i64 khw = g.kh * g.kw;
@@ -215,7 +232,7 @@ struct WeightGradOps {
   const ConvGeom& g;
   Im2col src;
   const float* gout;  // (N, O, Ho Wo)
-  float* gw;          // (O, Kg)
+  float* gw;          // (O, Kg), or (reduction chunks, O, Kg) partial sums
   i64 group;
 
   void pack_a(i64 m, i64 mr, i64 k0, i64 kc, float* dst, ThreadScratch& s) const {
@@ -253,9 +270,9 @@ struct WeightGradOps {
     }
   }
 
-  void write(const float* tile, i64 m, i64 mr, i64 n, i64 nr, bool first, ThreadScratch&) const {
+  void write(const float* tile, i64 m, i64 mr, i64 n, i64 nr, bool first, i64 kchunk, ThreadScratch&) const {
     for (i64 i = 0; i < mr; ++i) {
-      float* out = gw + (group * g.og() + m + i) * g.kg() + n;
+      float* out = gw + kchunk * g.o * g.kg() + (group * g.og() + m + i) * g.kg() + n;
       const float* t = tile + i * kNR;
       if (first) {
         std::copy(t, t + nr, out);
@@ -402,12 +419,13 @@ Im2col padded_source(const ConvGeom& g, const float* x) {
   return src;
 }
 
-void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y) {
+void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y,
+                  bool flipped = false) {
   if (g.is_depthwise()) return depthwise_forward(g, x, w, bias, y);
   const Im2col src = padded_source(g, x);
   for (i64 group = 0; group < g.groups; ++group) {
-    ForwardOps ops{g, src, w, bias, y, group};
-    gemm_run(ops, g.kg(), make_split(g.og(), g.n * g.ho * g.wo, kMR, kNR));
+    ForwardOps ops{g, src, w, bias, y, group, flipped};
+    gemm_run(ops, g.kg(), make_split(g.og(), g.n * g.ho * g.wo, g.kg(), kMR, kNR, 4 * kNR, 1, kKC));
   }
 }
 
@@ -416,9 +434,15 @@ void conv_backward_input(const ConvGeom& g, const float* gout, const float* w, f
   const i64 full_h = g.dh * (g.kh - 1), full_w = g.dw * (g.kw - 1);
   if (g.sh == 1 && g.sw == 1 && g.ph <= full_h && g.pw <= full_w) {
     // Stride 1: the adjoint is itself a convolution -- of grad_out, padded by d (k - 1) - p,
-    // with the kernel flipped and its input / output channels swapped within each group:
-    //   w'[G c' + .., o, r, s] = w[group Og + o, c, kh - 1 - r, kw - 1 - s]
-    // so it runs on the forward GEMM (no col2im scatter).
+    // with the kernel flipped and its input / output channels swapped within each group
+    // (ForwardOps::pack_flipped), so it runs on the forward GEMM, without a col2im scatter.
+    ConvGeom t = g;
+    t.c = g.o, t.h = g.ho, t.w = g.wo;
+    t.o = g.c;
+    t.ph = full_h - g.ph, t.pw = full_w - g.pw;
+    t.ho = g.h, t.wo = g.w;
+    if (!t.is_depthwise()) return conv_forward(t, gout, w, nullptr, gx, /*flipped=*/true);
+    // (one output channel per group: the depthwise loops want the transformed weight itself)
     const i64 og = g.og(), cg = g.cg(), khw = g.kh * g.kw;
     float* wt = shared_buffer(3).get(g.c * og * khw);
     for (i64 grp = 0; grp < g.groups; ++grp)
@@ -426,14 +450,9 @@ void conv_backward_input(const ConvGeom& g, const float* gout, const float* w, f
         for (i64 o = 0; o < og; ++o) {
           const float* from = w + ((grp * og + o) * cg + c) * khw;
           float* to = wt + ((grp * cg + c) * og + o) * khw;
-          for (i64 t = 0; t < khw; ++t) to[t] = from[khw - 1 - t];
+          for (i64 e = 0; e < khw; ++e) to[e] = from[khw - 1 - e];
         }
-    ConvGeom t = g;
-    t.c = g.o, t.h = g.ho, t.w = g.wo;
-    t.o = g.c;
-    t.ph = full_h - g.ph, t.pw = full_w - g.pw;
-    t.ho = g.h, t.wo = g.w;
-    return conv_forward(t, gout, wt, nullptr, gx);
+    return depthwise_forward(t, gout, wt, nullptr, gx);
   }
   const i64 hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw;
   const bool padded = g.ph || g.pw;
@@ -444,7 +463,7 @@ void conv_backward_input(const ConvGeom& g, const float* gout, const float* w, f
   for (i64 group = 0; group < g.groups; ++group) {
     Col2imOps ops{g, gout, w, gxp, hp * wp, wp, group};
     // whole images (columns) or whole channels (rows of kh kw) per task: the scatters are disjoint
-    gemm_run(ops, g.og(), make_split(g.kg(), g.n * g.ho * g.wo, g.kh * g.kw, g.ho * g.wo));
+    gemm_run(ops, g.og(), make_split(g.kg(), g.n * g.ho * g.wo, g.og(), g.kh * g.kw, g.ho * g.wo, g.ho * g.wo, 1, kKC));
   }
   if (padded) unpad_planes(gxp, g.n * g.c, g.h, g.w, g.ph, g.pw, gx);
 }
@@ -452,8 +471,23 @@ void conv_backward_input(const ConvGeom& g, const float* gout, const float* w, f
 void conv_backward_weight(const ConvGeom& g, const float* x, const float* gout, float* gw) {
   if (g.is_depthwise()) return depthwise_backward_weight(g, x, gout, gw);
   const Im2col src = padded_source(g, x);
+  // A small gw with a long reduction (early layers, 1x1 convolutions) has too few tiles to
+  // keep every thread busy: the reduction over q is then cut into chunks whose partial sums
+  // are added at the end, in chunk order.  The chunking depends on the shapes only, never
+  // on the thread count, so the result does not either.
+  const i64 q = g.n * g.ho * g.wo, out = g.o * g.kg();
+  const i64 kpieces = out < (i64{1} << 16) ? std::clamp<i64>(q / (8 * kKC), 1, 8) : 1;
+  float* target = kpieces > 1 ? shared_buffer(2).get(kpieces * out) : gw;
   for (i64 group = 0; group < g.groups; ++group) {
-    WeightGradOps ops{g, src, gout, gw, group};
-    gemm_run(ops, g.n * g.ho * g.wo, make_split(g.og(), g.kg(), kMR, kNR));
+    WeightGradOps ops{g, src, gout, target, group};
+    gemm_run(ops, q, make_split(g.og(), g.kg(), q, kMR, kNR, 4 * kNR, kpieces, kKC));
+  }
+  if (kpieces > 1) {
+#pragma omp parallel for schedule(static) if (out * kpieces > (1 << 15))
+    for (i64 i = 0; i < out; ++i) {
+      float sum = target[i];
+      for (i64 r = 1; r < kpieces; ++r) sum += target[r * out + i];
+      gw[i] = sum;
+    }
   }
 }

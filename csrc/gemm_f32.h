@@ -164,18 +164,22 @@ TL_INLINE void copy_run(float* __restrict dst, const float* __restrict src, i64 
   for (i64 t = 0; t < len; ++t) dst[t] = src[t * stride];
 }
 
-// Runs the GEMM C = A B described by `ops` (see the file comment) over the chunks of `split`,
-// one task per (row chunk, column chunk), tasks dealt statically to the OpenMP threads.
+// Runs the GEMM C = A B described by `ops` (see the file comment) over the chunks of `split`:
+// one task per (reduction chunk, row chunk, column chunk), scheduled dynamically over the
+// OpenMP threads (a thread descheduled by a busy machine then delays only its own task).
 //   ops.pack_a(m, mr, k0, kc, dst, scratch)   one A panel: dst[kk * kMR + i] = A(m + i, k0 + kk), 0 for i >= mr
 //   ops.begin_columns(n0, nc, scratch)        once per column block, before its pack_b calls
 //   ops.pack_b(n0, nc, k0, kc, dst, scratch)  B block: dst[p kc kNR + kk kNR + j] = B(k0 + kk, n0 + p kNR + j),
 //                                             0 for columns >= n0 + nc
-//   ops.write(tile, m, mr, n, nr, first, scratch)  C[m:m+mr, n:n+nr] = tile (first reduction block) or += tile
+//   ops.write(tile, m, mr, n, nr, first, kchunk, scratch)
+//       C_kchunk[m:m+mr, n:n+nr] = tile (first block of the reduction chunk) or += tile; with
+//       one reduction chunk C_0 is C, else the caller sums its partial results.
 template <class Ops>
 void gemm_run(const Ops& ops, i64 K, const GemmSplit& split) {
+  const i64 nkc = static_cast<i64>(split.k_cut.size()) - 1;
   const i64 nmc = static_cast<i64>(split.m_cut.size()) - 1;
   const i64 nnc = static_cast<i64>(split.n_cut.size()) - 1;
-  if (nmc <= 0 || nnc <= 0) return;
+  if (nkc <= 0 || nmc <= 0 || nnc <= 0) return;
   const i64 nkb = K > 0 ? (K + kKC - 1) / kKC : 1;  // one empty block when K == 0 (C = bias / 0)
 
   // Packed A: for each row chunk, nkb blocks of `panels` panels of (kc x kMR).
@@ -193,13 +197,13 @@ void gemm_run(const Ops& ops, i64 K, const GemmSplit& split) {
   }
   float* apack = shared_buffer(0).get(a_off[nmc]);
   const i64 njobs = static_cast<i64>(jobs.size());
-  const i64 ntasks = nmc * nnc;
+  const i64 ntasks = nkc * nmc * nnc;
   const int nthreads = static_cast<int>(std::min<i64>(max_threads(), std::max(ntasks, njobs)));
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
   {
     ThreadScratch& s = thread_scratch();
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
     for (i64 jb = 0; jb < njobs; ++jb) {
       const PackJob& j = jobs[jb];
       const i64 m = split.m_cut[j.chunk] + j.panel * kMR;
@@ -211,15 +215,17 @@ void gemm_run(const Ops& ops, i64 K, const GemmSplit& split) {
     // (implicit barrier: every A panel is packed before any task reads one)
     float* bpack = s.bpack.get(kKC * kNC);
     float* tile = s.tile.get(kMR * kNR);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (i64 task = 0; task < ntasks; ++task) {
-      const i64 mc = task / nnc, ncut = task % nnc;
+      const i64 kchunk = task / (nmc * nnc), mc = task / nnc % nmc, ncut = task % nnc;
       const i64 m0 = split.m_cut[mc], m1 = split.m_cut[mc + 1];
       const i64 panels = a_pad[mc] / kMR;
+      const i64 b0 = split.k_cut[kchunk] / kKC;
+      const i64 b1 = std::max(b0 + 1, (split.k_cut[kchunk + 1] + kKC - 1) / kKC);
       for (i64 jc = split.n_cut[ncut]; jc < split.n_cut[ncut + 1]; jc += kNC) {
         const i64 nc = std::min(kNC, split.n_cut[ncut + 1] - jc);
         ops.begin_columns(jc, nc, s);
-        for (i64 b = 0; b < nkb; ++b) {
+        for (i64 b = b0; b < b1; ++b) {
           const i64 k0 = b * kKC;
           const i64 kc = std::min(kKC, K - k0);
           ops.pack_b(jc, nc, k0, kc, bpack, s);
@@ -229,7 +235,7 @@ void gemm_run(const Ops& ops, i64 K, const GemmSplit& split) {
             const i64 mr = std::min<i64>(kMR, m1 - m);
             for (i64 jr = 0; jr < nc; jr += kNR) {
               micro_kernel(kc, ablock + p * kc * kMR, bpack + jr * kc, tile);
-              ops.write(tile, m, mr, jc + jr, std::min<i64>(kNR, nc - jr), b == 0, s);
+              ops.write(tile, m, mr, jc + jr, std::min<i64>(kNR, nc - jr), b == b0, kchunk, s);
             }
           }
         }

@@ -18,6 +18,7 @@ from . import gelu, special  # importing a kernel module registers its implement
 from . import cpu, int8_matmul  # int8_matmul: the module (its function of that name is int8_matmul.int8_matmul)
 from . import attention, attention_native  # native after the module defining the contract
 from . import conv  # conv2d/conv3d forward and backward, im2col / col2im
+from . import conv_native  # native conv2d kernels (csrc/conv.cpp), after the module defining the contract
 from ._native import load as load_native
 from ._registry import IMPL_PRIORITY, dispatch, forced, register, resolve, set_default, use
 from ._registry import available_impls as _available_impls

@@ -49,8 +49,9 @@ def path() -> dict[str, Any]:
 @contextmanager
 def force_path(name: str | None) -> Iterator[None]:
     """Run the body with every native kernel forced to ``name`` ("portable", "avx2", "avx512";
-    clamped to what the CPU supports; None = automatic).  Process-wide, not per thread: the
-    path is a setting of the extension, so use it from one thread at a time (tests, benchmarks)."""
+    clamped to what the CPU supports; None: TENSORLITE_CPU_PATH's choice, else automatic).
+    Process-wide, not per thread: the path is a setting of the extension, so use it from one
+    thread at a time (tests, benchmarks).  The previous setting is restored on exit."""
     if name is not None and name not in PATHS:
         raise ValueError(f"force_path: expected one of {PATHS} or None, got {name!r}")
     module = _native.require()

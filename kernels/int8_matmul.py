@@ -213,7 +213,8 @@ def int8_linear(
     w_zero_point = _zero_point(w_zero_point, n, fn, "w_zero_point", xp)
     if bias is not None:
         if not hasattr(bias, "dtype") or bias.dtype.kind not in "fiu":
-            raise TypeError(f"{fn}: bias must be a real array of shape ({n},), got {getattr(bias, 'dtype', type(bias).__name__)}")
+            got = getattr(bias, "dtype", type(bias).__name__)
+            raise TypeError(f"{fn}: bias must be a real array of shape ({n},), got {got}")
         if bias.shape != (n,):
             raise ValueError(f"{fn}: bias must have shape ({n},), got {tuple(bias.shape)}")
         bias = xp.ascontiguousarray(bias, dtype=xp.float32)

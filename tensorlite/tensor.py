@@ -193,9 +193,9 @@ class Tensor:
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (weighted by `gradient`)."""
-        from .autograd.api import backward
+        from .autograd import api  # (a module attribute lookup after the first call: cheap)
 
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        api.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         """The same data (shared, not copied) with no history."""

@@ -42,7 +42,8 @@ from tensorlite.kernels.attention_native import attention_backward_native, atten
 ROOT = Path(__file__).resolve().parents[1]
 NATIVE, NATIVE_REASON = _native.load()
 HAS_ATTENTION = NATIVE is not None and hasattr(NATIVE, "attention_forward")
-pytestmark = pytest.mark.skipif(not HAS_ATTENTION, reason=f"native attention unavailable: {NATIVE_REASON or 'old build'}")
+pytestmark = pytest.mark.skipif(not HAS_ATTENTION,
+                                reason=f"native attention unavailable: {NATIVE_REASON or 'built before attention.cpp'}")
 
 TOL = {np.float32: (1e-4, 1e-5), np.float64: (1e-9, 1e-11)}
 

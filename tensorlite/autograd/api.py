@@ -3,12 +3,25 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..backend.device import get_array_module
 from .engine import run_backward
 
 
-def _as_tuple(x) -> tuple:
-    from ..tensor import Tensor
+def _tensor_type():
+    """Tensor, imported on first use (this module loads before tensor.py does)."""
+    global _Tensor
+    if _Tensor is None:
+        from ..tensor import Tensor
 
+        _Tensor = Tensor
+    return _Tensor
+
+
+_Tensor = None
+
+
+def _as_tuple(x) -> tuple:
+    Tensor = _tensor_type()
     if x is None:
         return ()
     if isinstance(x, Tensor):
@@ -18,8 +31,7 @@ def _as_tuple(x) -> tuple:
 
 def _seed_grads(outputs: tuple, grad_outputs: tuple, op: str) -> list:
     """The gradient each output starts with: given, or ones for a scalar output."""
-    from ..tensor import Tensor
-
+    Tensor = _tensor_type()
     if grad_outputs and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
     seeds = []
@@ -47,8 +59,6 @@ def _seed_grads(outputs: tuple, grad_outputs: tuple, op: str) -> list:
 
 
 def _ones_like(arr):
-    from ..backend import get_array_module
-
     return get_array_module(arr).ones_like(arr)
 
 
@@ -69,8 +79,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
          only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
          materialize_grads: bool = False) -> tuple:
     """Return d(outputs)/d(inputs) without touching any `.grad` (PyTorch's torch.autograd.grad)."""
-    from ..tensor import Tensor
-
+    Tensor = _tensor_type()
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched=True is not supported by tensorlite")
     outputs = _as_tuple(outputs)
@@ -101,6 +110,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
 
 
 def _zeros_like(arr):
-    from ..backend import get_array_module
-
     return get_array_module(arr).zeros_like(arr)

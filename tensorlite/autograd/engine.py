@@ -97,7 +97,7 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
         while ready:
             fn = ready.pop()
             grads = buffers.pop(fn, None)
-            if grads is None or all(g is None for g in grads):
+            if grads is None or (grads[0] is None and all(g is None for g in grads)):
                 _skip(fn, deps, ready)
                 continue
             if fn._hooks is not None:
@@ -148,7 +148,7 @@ def _skip(fn: Function, deps: dict, ready: list) -> None:
 
 
 def _n_outputs(fn: Function) -> int:
-    meta = getattr(fn, "_out_meta", None)
+    meta = fn._out_meta
     return 1 if meta is None else len(meta)
 
 

@@ -46,6 +46,9 @@ class _Freed:
     __getitem__ = __iter__ = __len__ = _fail
 
 
+_FREED: dict = {}  # one stand-in per op class
+
+
 class Function:
     """Base of every differentiable op. Subclasses define `forward(*arrays, **attrs)` and `backward(*grads)`.
 
@@ -59,6 +62,7 @@ class Function:
     save_output = False
     is_view = False
     once_differentiable = False
+    _out_meta = None  # per output (shape, dtype, array type), set for multi-output nodes only
 
     # Set by apply() on recorded nodes: the graph structure.
     next_edges: tuple
@@ -167,11 +171,15 @@ class Function:
                 raise _modified_error(type(self).__name__, t._data, t._vc[0], v, "input")
 
     def _release(self) -> None:
-        freed = _Freed(type(self).__name__)
-        if self.keep_inputs:
-            self.inputs = freed
-        if self.save_output:
-            self._saved_outputs = freed
+        cls = type(self)
+        if cls.keep_inputs or cls.save_output:
+            freed = _FREED.get(cls)
+            if freed is None:
+                freed = _FREED[cls] = _Freed(cls.__name__)
+            if cls.keep_inputs:
+                self.inputs = freed
+            if cls.save_output:
+                self._saved_outputs = freed
 
     def name(self) -> str:
         return type(self).__name__ + "Backward0"

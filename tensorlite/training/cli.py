@@ -61,6 +61,12 @@ def build_data(name: str, augment: bool, seed: int) -> DataSpec:
     raise SystemExit(f"tensorlite train: unknown dataset '{name}' (choose mnist5k, digits, fashion-mnist, shapes)")
 
 
+def _saved_config(trainer) -> dict:
+    from ..serialization import load
+
+    return dict(load(trainer.checkpoint_path).get("config") or {})
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tensorlite train", description="Train a model on a dataset.")
     p.add_argument("model", help="a model name from tensorlite.models (e.g. resnet_mini, resnet18)")
@@ -128,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
                       tensorboard=args.tensorboard, progress=args.progress, config=vars(args) | {"resume": None})
     if args.resume:
         trainer.resume(None if args.resume is True else args.resume)
+        saved = _saved_config(trainer) if args.resume is True else {}
+        if args.scheduler in ("onecycle", "cosine") and saved.get("epochs") not in (None, args.epochs):
+            raise SystemExit(f"tensorlite train: the checkpoint's {args.scheduler} schedule was planned for "
+                             f"{saved['epochs']} epochs; resume with --epochs {saved['epochs']} (a one-cycle or "
+                             f"cosine schedule cannot be stretched after it started), or use --scheduler step/none")
         print(f"resumed from epoch {trainer.epoch} of {run_dir}")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"training {args.model} ({n_params:,} parameters) on {args.dataset}: {len(data.train)} train / "

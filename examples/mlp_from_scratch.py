@@ -1,4 +1,4 @@
-"""`make demo`: train a small MLP with tensorlite's core alone and watch the loss fall.
+"""Train a small MLP with tensorlite's core alone and watch the loss fall (python examples/mlp_from_scratch.py).
 
 The data is three interleaved spirals (made here with NumPy: no download); the model is
 two hidden layers written as plain tensors; the update is hand-written SGD with momentum.
