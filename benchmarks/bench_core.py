@@ -40,26 +40,40 @@ def measure(fn, min_time: float = 0.3, repeats: int = 7) -> float:
     return statistics.median(rounds)
 
 
-def overhead_rows(torch):
+def measure_interleaved(fns: dict, rounds: int = 15) -> dict:
+    """Median seconds per call of each function, timed in alternation so load drifts hit all alike."""
+    for f in fns.values():
+        f()
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            start = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def overhead_rows(torch, calls: int = 200, rounds: int = 25):
+    """Per-iteration time of a tiny forward+backward: what the Python machinery costs per op."""
     rows = []
     for size in (1, 1000):
-        x = tl.randn(size, requires_grad=True)
+        fns = {}
+        for name, lib in (("tensorlite", tl), ("torch", torch)):
+            if lib is None:
+                continue
+            x = lib.randn(size, requires_grad=True)
 
-        def step():
-            x.grad = None
-            ((x * 2 + 1).relu().sum()).backward()
+            def chunk(x=x):
+                for _ in range(calls):
+                    x.grad = None
+                    ((x * 2 + 1).relu().sum()).backward()
 
-        t_tl = measure(step)
+            fns[name] = chunk
+        t = measure_interleaved(fns, rounds)
         row = {"bench": f"overhead ((x*2+1).relu().sum()).backward(), n={size}", "unit": "us/iter",
-               "tensorlite": t_tl * 1e6}
+               "tensorlite": t["tensorlite"] / calls * 1e6}
         if torch is not None:
-            xt = torch.randn(size, requires_grad=True)
-
-            def step_t():
-                xt.grad = None
-                ((xt * 2 + 1).relu().sum()).backward()
-
-            row["torch"] = measure(step_t) * 1e6
+            row["torch"] = t["torch"] / calls * 1e6
             row["ratio_vs_torch"] = row["tensorlite"] / row["torch"]
         rows.append(row)
     return rows
@@ -85,9 +99,7 @@ def matmul_rows(torch, n: int = 1024):
         return c, ga, gb
 
     flops = 3 * 2 * n ** 3
-    t_tl, t_np = measure(step, 1.0, 5), measure(raw, 1.0, 5)
-    row = {"bench": f"matmul {n}x{n} forward+backward (float32)", "unit": "ms", "tensorlite": t_tl * 1e3,
-           "numpy": t_np * 1e3, "ratio_vs_numpy": t_tl / t_np, "tensorlite_GFLOPs": flops / t_tl / 1e9}
+    fns = {"tensorlite": step, "numpy": raw}
     if torch is not None:
         at = torch.tensor(a_np, requires_grad=True)
         bt = torch.tensor(b_np, requires_grad=True)
@@ -97,8 +109,14 @@ def matmul_rows(torch, n: int = 1024):
             at.grad = bt.grad = None
             (at @ bt).backward(gtt)
 
-        row["torch"] = measure(step_t, 1.0, 5) * 1e3
-        row["ratio_vs_torch"] = row["tensorlite"] / row["torch"]
+        fns["torch"] = step_t
+    t = measure_interleaved(fns)
+    row = {"bench": f"matmul {n}x{n} forward+backward (float32)", "unit": "ms", "tensorlite": t["tensorlite"] * 1e3,
+           "numpy": t["numpy"] * 1e3, "ratio_vs_numpy": t["tensorlite"] / t["numpy"],
+           "tensorlite_GFLOPs": flops / t["tensorlite"] / 1e9}
+    if torch is not None:
+        row["torch"] = t["torch"] * 1e3
+        row["ratio_vs_torch"] = t["tensorlite"] / t["torch"]
     return [row]
 
 

@@ -53,6 +53,7 @@ def test_attention_fwd_bwd(benchmark, impl, n, causal):
 
     rounds = 5 if n <= 1024 else 3
     benchmark.pedantic(step, rounds=rounds, iterations=1, warmup_rounds=1)
-    f_fwd, f_bwd = flops(1, n, causal)
-    benchmark.extra_info["gflops"] = (f_fwd + f_bwd) / benchmark.stats.stats.median / 1e9
-    assert np.isfinite(benchmark.extra_info["gflops"])
+    if benchmark.stats is not None:  # None under --benchmark-disable (the step ran once, untimed)
+        f_fwd, f_bwd = flops(1, n, causal)
+        benchmark.extra_info["gflops"] = (f_fwd + f_bwd) / benchmark.stats.stats.median / 1e9
+        assert np.isfinite(benchmark.extra_info["gflops"])

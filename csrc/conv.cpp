@@ -6,29 +6,33 @@
 //   input gradient   stride 1:  the convolution of grad_out with the flipped, channel-swapped
 //                               kernel (padding d (k - 1) - p): the forward GEMM again;
 //                    stride > 1: cols = w_g^T . grad_out_g, scattered tile by tile (col2im)
-//   weight gradient  per group  gw_g = grad_out_g (Og x N Ho Wo) . im2col(x)_g^T
-//   depthwise        (groups = C, one input channel per group) direct loops, vectorised along
-//                    the output row: a GEMM with one row per group would waste the tile.
+//   weight gradient  per group  gw_g = grad_out_g (Og x N Ho Wo) . im2col(x)_g^T, the long
+//                               reduction cut into chunks when gw is small (early layers)
+//   depthwise        (groups = C, one input channel per group) direct loops over each padded
+//                    plane (csrc/conv_depthwise.h): a GEMM with one row per group would waste
+//                    the register tile.
 // The column matrix im2col(x) is never built whole: the GEMM's B packer gathers a
-// (256 x 512) block of it at a time from a zero-bordered copy of x, straight into the
+// (384 x 384) block of it at a time from a zero-bordered copy of x, straight into the
 // micro-kernel's panel layout, so the gather doubles as the packing copy (a 1x1, stride-1,
 // unpadded convolution thereby is a plain GEMM on x: its "gather" is a contiguous copy).
 //
 // Why im2col-style packing + SGEMM rather than a direct convolution: on this project's
-// 2-core Zen 4 the 8x32 AVX-512 micro-kernel runs at ~97% of the FMA peak on packed
-// operands (gemm_f32.h), the packing costs one strided copy per element of the column block,
-// amortised over Og rows of the tile (>= 64 for the ResNet layers), and one code path covers
-// stride, padding, dilation and groups.  benchmarks/bench_conv.py measures the result
-// against PyTorch (oneDNN) on the ResNet-18 layer shapes.
+// 2-core Zen 4 the 8x32 AVX-512 micro-kernel runs at ~97% of the FMA peak on packed operands
+// (gemm_f32.h); the packing is one strided copy per element of the column block, amortised
+// over the Og rows of the weight (>= 64 on the ResNet layers): whole calls measured 80-90% of
+// the peak per core (thread CPU time) on the ResNet-18 3x3 layers, packing 5-12% of it.  One
+// code path covers stride, padding, dilation and groups, and a forward + backward over the
+// ResNet-18 layer set ran at 0.98x PyTorch's (oneDNN's) speed in benchmarks/bench_conv.py
+// (batch 32, 32x32 inputs, 2 threads).
 //
 // SIMD paths (csrc/cpu_features.h): AVX-512 (8x32 tile), AVX2+FMA (6x16), portable (16-byte
 // vectors: SSE2 on x86-64; scalars where the compiler has no vector types), chosen per call
 // by kernel_path(); TENSORLITE_CPU_PATH / _C.set_cpu_path force a lower one.
 //
-// Threads: OpenMP (omp_get_max_threads(): OMP_NUM_THREADS), over disjoint blocks of the
-// output; results are bitwise identical for any thread count (gemm_f32.h).  Workspaces
-// (packed operands, padded copies) are per thread and reused across calls: fresh large
-// buffers would cost a page fault per 4 KB on every call.
+// Threads: OpenMP (omp_get_max_threads(): OMP_NUM_THREADS), about four tasks per thread over
+// disjoint blocks of the output, scheduled dynamically; results are bitwise identical for any
+// thread count (gemm_f32.h).  Workspaces (packed operands, padded copies) are per thread and
+// reused across calls: fresh large buffers would cost a page fault per 4 KB on every call.
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -117,7 +121,7 @@ struct Run {
 struct ThreadScratch {
   Buffer bpack, tile, tmp;
   std::vector<Run> runs, runs2;
-  std::vector<i64> panel_first;
+  std::vector<i64> panel_first, src_off, dst_off;
   i64 block_n0 = 0;
 };
 
@@ -194,11 +198,8 @@ struct ConvKernels {
   void (*backward_weight)(const ConvGeom&, const float*, const float*, float*);
 };
 
-#define TL_CONV_KERNELS                                                                         \
-  void forward(const ConvGeom& g, const float* x, const float* w, const float* b, float* y) { \
-    conv_forward(g, x, w, b, y);                                                                \
-  }                                                                                             \
-  ConvKernels kernels(const char* name) { return {name, forward, conv_backward_input, conv_backward_weight}; }
+#define TL_CONV_KERNELS \
+  ConvKernels kernels(const char* name) { return {name, conv_forward, conv_backward_input, conv_backward_weight}; }
 
 namespace portable {
 #if TL_VECTOR_TYPES

@@ -19,7 +19,7 @@ input gradients as the convolution with the flipped kernel, strided ones by GEMM
 depthwise convolutions by direct vectorised loops.  OpenMP threads (``OMP_NUM_THREADS``).
 
 Accuracy and determinism (float32): dot products are summed in float32 in reduction blocks of
-256 terms, partial sums added in block order (with FMA on the AVX2 / AVX-512 paths), so the
+384 terms, partial sums added in block order (with FMA on the AVX2 / AVX-512 paths), so the
 error is within a small multiple of ``K * 2**-24 * sum|terms|`` (K the reduction length), as
 for any float32 GEMM.  Results are bitwise repeatable from run to run and do not depend on the
 number of threads; they differ between SIMD paths by rounding only.

@@ -1,8 +1,8 @@
 """`tensorlite bench [SUITE ...] [--out DIR]`: run the benchmark suites of a source checkout.
 
 Each suite is a script `benchmarks/bench_<suite>.py` that measures tensorlite next to a peer
-(PyTorch, NumPy, onnxruntime) in the same run, prints its table and writes JSON rows with
-`ratio_vs_*` fields. This command runs the chosen suites, then writes DIR/summary.json and
+(PyTorch, NumPy, onnxruntime) in the same run, prints its table and writes JSON (`--json PATH`):
+a list of rows with `ratio_vs_*` fields, or a report of its own shape. This command runs the chosen suites, then writes DIR/summary.json and
 DIR/summary.png (one bar per row: tensorlite's time relative to the peer; < 1 is faster).
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows, failed = [], []
+    rows, failed, raw = [], [], {}
     for suite in chosen:
         script = benchmarks_dir() / f"bench_{suite}.py"
         target = out / f"{suite}.json"
@@ -81,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         if result.returncode != 0 or not target.exists():
             failed.append(suite)
             continue
-        for row in json.loads(target.read_text()):
-            rows.append({"suite": suite, **row})
-    (out / "summary.json").write_text(json.dumps(rows, indent=2))
+        data = json.loads(target.read_text())
+        if isinstance(data, list) and all(isinstance(r, dict) and "bench" in r for r in data):
+            rows.extend({"suite": suite, **row} for row in data)
+        else:  # a suite with its own report format: kept whole in the summary, left out of the chart
+            raw[suite] = data
+    (out / "summary.json").write_text(json.dumps({"rows": rows, "suites": raw}, indent=2))
     chart = write_chart(rows, out / "summary.png")
     print(f"\nwrote {out / 'summary.json'}" + (f" and {out / 'summary.png'}" if chart else " (no chart: matplotlib)"))
     if failed:

@@ -90,8 +90,8 @@ def get(name: str) -> OpInfo:
 
 # -- helpers for writing sample generators -------------------------------------------------------------
 def arr(rng: np.random.Generator, *shape, low: float = -2.0, high: float = 2.0) -> np.ndarray:
-    """A float64 array uniform on [low, high)."""
-    return rng.uniform(low, high, size=shape)
+    """A float64 array uniform on [low, high) (an array even for shape (), i.e. a 0-d sample)."""
+    return np.asarray(rng.uniform(low, high, size=shape))
 
 
 def away_from(x: np.ndarray, points: Sequence[float], gap: float = 0.1) -> np.ndarray:
@@ -104,4 +104,14 @@ def away_from(x: np.ndarray, points: Sequence[float], gap: float = 0.1) -> np.nd
 
 
 def positive(rng: np.random.Generator, *shape, low: float = 0.2, high: float = 2.0) -> np.ndarray:
-    return rng.uniform(low, high, size=shape)
+    return np.asarray(rng.uniform(low, high, size=shape))
+
+
+def torch_functional(name: str) -> Callable:
+    """`torch.nn.functional.<name>` as a torch_op, importing the oracle only when a check runs."""
+    def call(*args, **kwargs):
+        import torch.nn.functional as TF  # noqa: PLC0415 - the test oracle (a dev dependency)
+
+        return getattr(TF, name)(*args, **kwargs)
+
+    return call

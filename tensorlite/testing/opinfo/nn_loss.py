@@ -12,27 +12,12 @@ import numpy as np
 
 from ...nn import functional as F
 from . import ErrorSample, OpInfo, Sample, away_from
-from . import arr as _arr, positive as _positive
+from . import arr, positive, torch_functional
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def arr(rng, *shape, **kwargs) -> np.ndarray:
-    return np.asarray(_arr(rng, *shape, **kwargs))  # an array even for shape () (0-d samples)
-
-
-def positive(rng, *shape, **kwargs) -> np.ndarray:
-    return np.asarray(_positive(rng, *shape, **kwargs))
-
-
-def _tf():
-    import torch.nn.functional as TF  # noqa: PLC0415 - the test oracle, imported only when checking
-
-    return TF
-
-
-def _torch_call(name: str):
-    return lambda *args, **kwargs: getattr(_tf(), name)(*args, **kwargs)
+_torch_call = torch_functional
 
 
 def _int(*values) -> np.ndarray:
@@ -388,8 +373,7 @@ def _ctc_op(logits, *args, **kwargs):
 
 
 def _ctc_torch(logits, *args, **kwargs):
-    TF = _tf()
-    return TF.ctc_loss(TF.log_softmax(logits, -1), *args, **kwargs)
+    return torch_functional("ctc_loss")(torch_functional("log_softmax")(logits, -1), *args, **kwargs)
 
 
 def _ctc_samples(rng):
@@ -439,7 +423,7 @@ OPS = [
            _regression_samples(kinks=(0.5, -0.5, 0.0), beta=0.5), _regression_errors([
                ErrorSample((np.zeros(3), np.zeros(3)), {"beta": -1.0}, error=RuntimeError, desc="negative beta")])),
     OpInfo("nn.functional.smooth_l1_loss_beta0", lambda x, t, **k: F.smooth_l1_loss(x, t, beta=0.0, **k),
-           lambda x, t, **k: _tf().smooth_l1_loss(x, t, beta=0.0, **k), _regression_samples()),
+           lambda x, t, **k: torch_functional("smooth_l1_loss")(x, t, beta=0.0, **k), _regression_samples()),
     OpInfo("nn.functional.huber_loss", F.huber_loss, _torch_call("huber_loss"),
            _weighted_regression_samples(kinks=(0.7, -0.7, 0.0), delta=0.7), _regression_errors([
                ErrorSample((np.zeros(3), np.zeros(3)), {"delta": 0.0}, error=RuntimeError, desc="delta 0")])),

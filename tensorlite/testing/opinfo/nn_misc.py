@@ -12,27 +12,12 @@ import numpy as np
 
 from ...nn import functional as F
 from . import ErrorSample, OpInfo, Sample
-from . import arr as _arr, positive as _positive
+from . import arr, positive, torch_functional
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def arr(rng, *shape, **kwargs) -> np.ndarray:
-    return np.asarray(_arr(rng, *shape, **kwargs))
-
-
-def positive(rng, *shape, **kwargs) -> np.ndarray:
-    return np.asarray(_positive(rng, *shape, **kwargs))
-
-
-def _tf():
-    import torch.nn.functional as TF  # noqa: PLC0415 - the test oracle, imported only when checking
-
-    return TF
-
-
-def _torch_call(name: str):
-    return lambda *args, **kwargs: getattr(_tf(), name)(*args, **kwargs)
+_torch_call = torch_functional
 
 
 def _int(*values) -> np.ndarray:
