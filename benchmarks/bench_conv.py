@@ -52,6 +52,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import time_calls  # noqa: E402
+
 # Imported in main(), after --wait has set OMP_WAIT_POLICY (an OpenMP runtime reads it once, when loaded).
 tl: Any = None
 K: Any = None
@@ -194,17 +197,6 @@ class Layer:
                 err = float(np.max(np.abs(got - ref))) / max(float(np.max(np.abs(ref))), 1e-30)
                 if err > 1e-4:
                     raise AssertionError(f"{self.name}: {name} {what} differs from float64 by {err:.2e} (relative to max)")
-
-
-def time_calls(fn: Callable[[], Any], repeats: int) -> tuple[list[float], list[float]]:
-    """(wall seconds, process CPU seconds) of each call."""
-    wall, cpu_s = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu_s.append(time.process_time() - start_cpu)
-    return wall, cpu_s
 
 
 def bench_layer(layer: Layer, rounds: int, repeats: int, shuffle: np.random.Generator) -> dict[str, Any]:

@@ -50,6 +50,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import time_calls  # noqa: E402
+
 # tensorlite (and torch) are imported in main(), after --wait has set OMP_WAIT_POLICY: an
 # OpenMP runtime reads it once, when it is loaded.
 K: Any = None
@@ -124,17 +127,6 @@ def peak(kind_for_path: str | None) -> tuple[float | None, str]:
     if kind is None:
         return None, "no SIMD peak for the portable path"
     return float(module.peak_gops(kind, seconds=0.2, repeats=5)), kind
-
-
-def time_calls(fn: Callable[[], Any], repeats: int) -> tuple[list[float], list[float]]:
-    """(wall seconds, process CPU seconds) of each call."""
-    wall, cpu_s = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu_s.append(time.process_time() - start_cpu)
-    return wall, cpu_s
 
 
 def bench_size(n: int, rounds: int, repeats: int, reference_max: int, nthreads: int, spin: bool) -> dict[str, Any]:
