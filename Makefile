@@ -13,7 +13,7 @@ STAMP       := $(VENV)/.tensorlite-installed
 CSRC        := $(wildcard csrc/*.cpp csrc/*.h)
 PYTEST_ARGS ?=
 
-.PHONY: install test test-fast demo bench gradcheck info clean distclean
+.PHONY: install test test-fast demo bench gradcheck info gpu-check clean distclean
 
 $(VENV):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ demo: install
 
 bench: install
 	$(VENV)/bin/tensorlite bench
+
+# On a machine with an NVIDIA GPU: the `gpu` tests, a short training run on cuda, and the Triton
+# kernels against PyTorch on the same GPU (table + JSON + PNG in $(GPU_OUT)); at most ~8 minutes.
+# It runs from the checkout with the Python that has CuPy, Triton and torch (no venv needed there).
+GPU_PYTHON ?= python3
+GPU_OUT    ?= gpu_out
+gpu-check:
+	PYTHONPATH=$(CURDIR) $(GPU_PYTHON) benchmarks/gpu_check.py $(GPU_OUT)
 
 gradcheck: install
 	$(VENV)/bin/tensorlite gradcheck

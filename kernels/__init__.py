@@ -27,6 +27,20 @@ from .gelu import gelu_forward
 from .int8_matmul import PackedInt8Weight, int8_linear, pack_int8_weight
 from .special import erf, erfc
 
+# Triton conv2d (kernels/conv_triton.py) and int8 GEMM (kernels/int8_matmul_triton.py): registered lazily,
+# so triton is imported on a kernel's first call only.  conv3d stays on reference / native.
+from . import _triton as _triton_lazy
+
+_triton_lazy.register_lazy("conv2d_forward", "conv_triton")
+_triton_lazy.register_lazy("conv2d_backward_input", "conv_triton")
+_triton_lazy.register_lazy("conv2d_backward_weight", "conv_triton")
+_triton_lazy.register_lazy("int8_matmul", "int8_matmul_triton")
+_triton_lazy.register_lazy("int8_linear", "int8_matmul_triton")
+_triton_lazy.register_lazy("pack_int8_weight", "int8_matmul_triton")
+# Triton fused attention (kernels/attention_triton.py), forward and backward, also loaded on first call.
+_triton_lazy.register_lazy("attention_forward", "attention_triton")
+_triton_lazy.register_lazy("attention_backward", "attention_triton")
+
 __all__ = [
     "IMPL_PRIORITY",
     "PackedInt8Weight",

@@ -26,13 +26,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Fastest first.  A kernel picks the first implementation that serves the device and is available.
 IMPL_PRIORITY: tuple[str, ...] = ("triton", "native", "reference")
 
-# The devices each implementation can serve.  (Triton under TRITON_INTERPRET=1 on CPU arrays
-# is for tests; whoever adds the first Triton kernel decides how it is declared here.)
+# The devices each implementation can serve.
 IMPL_DEVICES: dict[str, tuple[str, ...]] = {
     "triton": ("cuda",),
     "native": ("cpu",),
     "reference": ("cpu", "cuda"),
 }
+
+
+def _serves(impl: str, device: str, forced_impl: bool) -> bool:
+    """Whether ``impl`` may run on ``device``.  Triton also serves CPU arrays under its interpreter
+    (TRITON_INTERPRET=1), but only when forced with ``use("triton")``: a test mode, about 1000x
+    slower than NumPy, that automatic selection must never pick."""
+    if device in IMPL_DEVICES[impl]:
+        return True
+    if impl == "triton" and device == "cpu" and forced_impl:
+        from ._triton import interpreting
+
+        return interpreting()
+    return False
 
 
 def _always() -> bool:
@@ -114,7 +126,7 @@ def available_impls(kernel: str, device: str | None = None) -> list[str]:
 def resolve(kernel: str, device: str = "cpu") -> Impl:
     """The implementation ``dispatch`` would call for ``kernel`` on ``device``."""
     want = forced()
-    candidates = [i for i in _ordered(kernel) if device in IMPL_DEVICES[i.name]]
+    candidates = [i for i in _ordered(kernel) if _serves(i.name, device, i.name == want)]
     if want is None:
         for i in candidates:
             if i.is_available():
@@ -125,10 +137,14 @@ def resolve(kernel: str, device: str = "cpu") -> Impl:
             return i
     if want not in _REGISTRY[kernel]:
         why = f"kernel {kernel!r} has no {want!r} implementation"
-    elif device not in IMPL_DEVICES[want]:
+    elif not _serves(want, device, True):
         why = f"{want!r} serves devices {list(IMPL_DEVICES[want])}, not {device!r}"
     elif want == "native":
         why = f"native extension: {_native_reason()}"
+    elif want == "triton":
+        from ._triton import unavailable_reason
+
+        why = f"triton: {unavailable_reason()}"
     else:
         why = f"{want!r} is not available in this process"
     raise RuntimeError(

@@ -1,26 +1,22 @@
-"""The array module (NumPy or CuPy) that owns an array, without importing CuPy needlessly."""
+"""The array module (NumPy or CuPy) that owns an array, without importing CuPy needlessly.
+
+Both questions are answered by `tensorlite.backend.device` (one hook for the whole library,
+where tests can install a stand-in CUDA backend).
+"""
 
 from __future__ import annotations
 
 from types import ModuleType
 from typing import Any
 
-import numpy
+from tensorlite.backend.device import get_array_module, is_cuda_array
 
 
 def _xp(x: Any) -> ModuleType:
-    """Return ``cupy`` if ``x`` is a CuPy array, else ``numpy``.
-
-    Checks the type's module name first so that NumPy-only machines never pay
-    for (or fail on) ``import cupy``.
-    """
-    if type(x).__module__.split(".", 1)[0] == "cupy":
-        import cupy  # lazy: only reached when x already is a CuPy array
-
-        return cupy
-    return numpy
+    """Return ``cupy`` if ``x`` is a CuPy (CUDA) array, else ``numpy``; never imports CuPy for NumPy arrays."""
+    return get_array_module(x)
 
 
 def device_of(x: Any) -> str:
-    """``"cuda"`` for CuPy arrays, ``"cpu"`` for everything else."""
-    return "cuda" if _xp(x) is not numpy else "cpu"
+    """``"cuda"`` for CuPy (CUDA) arrays, ``"cpu"`` for everything else."""
+    return "cuda" if is_cuda_array(x) else "cpu"

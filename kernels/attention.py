@@ -4,8 +4,10 @@ Contract
 --------
 Shapes: ``q`` (B..., Lq, D), ``k`` (B..., Lk, D), ``v`` (B..., Lk, Dv), where ``B...`` is any
 number (zero included) of batch dims, **the same for q, k and v** (a caller that broadcasts
-batch dims expands them first: views, no copies).  dtype float32 or float64, the same for all
-three; arrays may be strided.  Sizes may be 0 (Lq = 0 gives an empty result, Lk = 0 gives zeros).
+batch dims expands them first: views, no copies).  dtype float16, float32 or float64, the same
+for all three; arrays may be strided.  float16 is computed in float32 (as PyTorch's CPU math
+does): out and the gradients are float16, lse stays float32 (the backward needs its precision).
+Sizes may be 0 (Lq = 0 gives an empty result, Lk = 0 gives zeros).
 
 ``mask`` is None, a bool array (True = attend, False = masked out) or a float array added to
 the scores (``-inf`` masks out); either way broadcastable to (B..., Lq, Lk).  ``causal=True``
@@ -33,13 +35,14 @@ Entirely masked rows: PyTorch's ``scaled_dot_product_attention`` (checked on 2.1
 and float64) returns 0 for them, not NaN, and a zero gradient; so do these kernels.  A mask
 holding +inf or NaN gives NaN rows, as the plain formula does.
 
-Results are new arrays of the inputs' dtype; inputs are never written.  Accuracy: computed in
-the input dtype with the row max subtracted before exponentiating, so nothing overflows.
+Results are new arrays of the inputs' dtype (but lse of float16 inputs: float32); inputs are
+never written.  Accuracy: computed in the input dtype (float32 for float16) with the row max
+subtracted before exponentiating, so nothing overflows.
 
 Implementations: ``reference`` (NumPy/CuPy, cpu and cuda) materialises the (Lq, Lk) score
 matrix once per call (forward and backward each).  Fused ``native`` / ``triton``
 implementations of the same contract (tiled, never holding Lq x Lk) register under the same
-kernel names.
+kernel names (attention_native.py: C++, cpu; attention_triton.py: Triton, cuda).
 """
 
 from __future__ import annotations
@@ -64,9 +67,9 @@ def default_scale(head_dim: int) -> float:
 
 
 def _check(q: Any, k: Any, v: Any, name: str) -> None:
-    if q.dtype not in (numpy.float32, numpy.float64) or k.dtype != q.dtype or v.dtype != q.dtype:
-        raise TypeError(f"{name}: expected q, k, v of one dtype, float32 or float64; got {q.dtype}, {k.dtype}, "
-                        f"{v.dtype}")
+    if q.dtype not in (numpy.float16, numpy.float32, numpy.float64) or k.dtype != q.dtype or v.dtype != q.dtype:
+        raise TypeError(f"{name}: expected q, k, v of one dtype, float16, float32 or float64; got {q.dtype}, "
+                        f"{k.dtype}, {v.dtype}")
     if q.ndim < 2 or k.ndim != q.ndim or v.ndim != q.ndim:
         raise ValueError(f"{name}: expected q, k, v of the same rank >= 2, got shapes {q.shape}, {k.shape}, {v.shape}")
     if q.shape[:-2] != k.shape[:-2] or q.shape[:-2] != v.shape[:-2] or q.shape[-1] != k.shape[-1] \
@@ -112,6 +115,9 @@ def attention_forward_reference(q: Any, k: Any, v: Any, mask: Any = None, causal
                                 scale: float | None = None) -> tuple[Any, Any]:
     """The spec, in the formulas of the module docstring; materialises S once (in place thereafter)."""
     xp = _xp(q)
+    if q.dtype == numpy.float16:  # computed in float32; lse is returned in float32
+        out, lse = attention_forward_reference(*_f32(q, k, v, mask), causal, scale)
+        return out.astype(numpy.float16), lse
     if scale is None:
         scale = default_scale(q.shape[-1])
     batch, lq, lk, dv = q.shape[:-2], q.shape[-2], k.shape[-2], v.shape[-1]
@@ -139,6 +145,11 @@ def attention_backward_reference(grad_out: Any, q: Any, k: Any, v: Any, out: Any
                                  need_dmask: bool = False) -> tuple:
     """The spec's backward: recompute P from lse, then dS = P (dP - rowsum(dO out))."""
     xp = _xp(q)
+    if q.dtype == numpy.float16:  # computed in float32, results returned in float16
+        q32, k32, v32, mask32 = _f32(q, k, v, mask)
+        grads = attention_backward_reference(grad_out.astype(numpy.float32), q32, k32, v32,
+                                             out.astype(numpy.float32), lse, mask32, causal, scale, need_dmask)
+        return tuple(g.astype(numpy.float16) for g in grads)
     if scale is None:
         scale = default_scale(q.shape[-1])
     scale = float(scale)
@@ -167,6 +178,13 @@ def attention_backward_reference(grad_out: Any, q: Any, k: Any, v: Any, out: Any
     if not need_dmask:
         return dq, dk, dv
     return dq, dk, dv, _sum_to(xp, ds, mask.shape)
+
+
+def _f32(q: Any, k: Any, v: Any, mask: Any) -> tuple:
+    """q, k, v (and a float mask) cast to float32: how the reference computes float16 inputs."""
+    if mask is not None and mask.dtype != numpy.bool_:
+        mask = mask.astype(numpy.float32)
+    return q.astype(numpy.float32), k.astype(numpy.float32), v.astype(numpy.float32), mask
 
 
 def _sum_to(xp: Any, a: Any, shape: tuple) -> Any:

@@ -15,8 +15,8 @@ to this implementation:
 * A bool mask becomes an additive 0 / -inf array of the mask's own shape; a float mask is cast
   to the inputs' dtype.  Neither is broadcast in memory: the kernel reads it through a per-batch
   offset and its row / column strides (0 along broadcast dims).
-* Zero-size inputs (an empty batch, Lq, Lk, D or Dv) have nothing to fuse: the reference
-  answers them.
+* Zero-size inputs (an empty batch, Lq, Lk, D or Dv) have nothing to fuse, and float16 is not
+  compiled: the reference answers them.
 * The C++ code has AVX-512, AVX2 and portable builds; ``tensorlite._C.cpu_path()`` says which
   one runs (``TENSORLITE_CPU_PATH`` / ``_C.set_cpu_path`` force a lower one).  Results are
   bitwise repeatable from run to run for a given path and thread count.
@@ -93,7 +93,7 @@ def attention_forward_native(q: Any, k: Any, v: Any, mask: Any = None, causal: b
                              scale: float | None = None) -> tuple[Any, Any]:
     """(out, logsumexp) by the fused C++ kernel (see the module docstring)."""
     _check(q, k, v, FORWARD)
-    if _empty(q, k, v):
+    if _empty(q, k, v) or q.dtype == numpy.float16:  # the C++ kernel is float32/float64 only
         return attention_forward_reference(q, k, v, mask, causal, scale)
     ext = _native.require()
     scale = default_scale(q.shape[-1]) if scale is None else float(scale)
@@ -117,7 +117,7 @@ def attention_backward_native(grad_out: Any, q: Any, k: Any, v: Any, out: Any, l
                          f"and {batch + (lq,)}")
     if need_dmask and mask is None:
         raise ValueError(f"{BACKWARD}: need_dmask=True asks for the gradient of a mask, but mask is None")
-    if _empty(q, k, v):
+    if _empty(q, k, v) or q.dtype == numpy.float16:
         return attention_backward_reference(grad_out, q, k, v, out, lse, mask, causal, scale, need_dmask)
     ext = _native.require()
     scale = default_scale(q.shape[-1]) if scale is None else float(scale)

@@ -31,6 +31,9 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 from ._printing import set_printoptions
 from .serialization import load, save
 from . import cuda
+from . import amp
+from .amp import (autocast, clear_autocast_cache, get_autocast_dtype, is_autocast_cache_enabled, is_autocast_enabled,
+                  set_autocast_cache_enabled, set_autocast_dtype, set_autocast_enabled)
 
 
 def is_tensor(obj) -> bool:
@@ -59,4 +62,7 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"tensorlite.{name}")
+    if name == "bfloat16":
+        raise AttributeError("module 'tensorlite' has no attribute 'bfloat16': NumPy and CuPy have no bfloat16 "
+                             "type, so tensorlite's lower precision is float16 (tl.float16, tl.half)")
     raise AttributeError(f"module 'tensorlite' has no attribute {name!r}")

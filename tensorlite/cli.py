@@ -43,16 +43,15 @@ def _cuda_status() -> tuple[bool, str]:
     """(available, detail).  Never raises: ``import cupy`` can succeed on a machine without a
     GPU and the first allocation then raises CUDARuntimeError; anything raised is reported."""
     try:
-        from tensorlite.backend.device import cuda_available, cuda_unavailable_reason
+        from tensorlite.backend.device import cuda_available, cuda_module, cuda_unavailable_reason
 
         if cuda_available():
-            import cupy
-
+            cupy = cuda_module()
             count = cupy.cuda.runtime.getDeviceCount()
             name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
             name = name.decode() if isinstance(name, bytes) else str(name)
             return True, f"{count} device(s); device 0: {name}"
-        return False, f"CUDA not available: {cuda_unavailable_reason()}"
+        return False, str(cuda_unavailable_reason())
     except BaseException as exc:  # noqa: BLE001 - a diagnostic must not crash on a broken CUDA stack
         if isinstance(exc, KeyboardInterrupt):
             raise

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from . import _dtype as dt
-from .backend.device import device as Device
+from .backend.device import cuda_context, cuda_module, device as Device, is_cuda_array
 from .random import numpy_generator
 from .tensor import Tensor
 
@@ -34,9 +34,10 @@ def _place(arr: np.ndarray, device, requires_grad: bool) -> Tensor:
     if device is not None:
         dev = Device(device)
         if dev.type != "cpu":
-            xp = dev.xp
-            with xp.cuda.Device(dev.index or 0):
-                arr = xp.asarray(arr)
+            with cuda_context(dev):
+                arr = dev.xp.asarray(arr)
+        elif type(arr) is not np.ndarray:  # a CUDA array asked for on the CPU
+            arr = arr.get()
     t = Tensor._wrap(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -65,6 +66,11 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.array(data)
         src_dtype = dt.from_numpy_dtype(arr.dtype)
+    elif is_cuda_array(data):  # a CuPy array: copied on its device unless `device` says otherwise
+        arr = data.copy()
+        src_dtype = dt.from_numpy_dtype(arr.dtype)
+        if device is None:
+            device = Device("cuda", int(data.device.id))
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
             data = _tensors_to_lists(data)
@@ -96,6 +102,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             (device is None or Device(device).type == "cpu"):
         dt.from_numpy_dtype(data.dtype)
         return Tensor._wrap(data)
+    if is_cuda_array(data) and (dtype is None or dt.to_dtype(dtype).np == data.dtype) and \
+            (device is None or Device(device) in ("cuda", f"cuda:{data.device.id}")):
+        dt.from_numpy_dtype(data.dtype)
+        return Tensor._wrap(data)  # shares the CuPy array's memory
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -115,9 +125,7 @@ def from_dlpack(ext) -> Tensor:
     device_type = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
     if device_type == 1:
         return Tensor._wrap(np.from_dlpack(ext))
-    import cupy  # noqa: PLC0415
-
-    return Tensor._wrap(cupy.from_dlpack(ext))
+    return Tensor._wrap(cuda_module().from_dlpack(ext))
 
 
 def _filled(fill, size, dtype, device, requires_grad, op):

@@ -1,7 +1,7 @@
 """`tl.cuda`: whether a CUDA device can be used (through CuPy), as torch.cuda reports it."""
 from __future__ import annotations
 
-from .backend.device import cuda_available, cuda_unavailable_reason
+from .backend.device import cuda_available, cuda_device_count, cuda_unavailable_reason
 
 
 def is_available() -> bool:
@@ -14,11 +14,7 @@ def unavailable_reason() -> str | None:
 
 
 def device_count() -> int:
-    if not cuda_available():
-        return 0
-    import cupy  # noqa: PLC0415
-
-    return int(cupy.cuda.runtime.getDeviceCount())
+    return cuda_device_count()
 
 
 def manual_seed(seed: int) -> None:
@@ -28,3 +24,12 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+def __getattr__(name):
+    # `tl.cuda.amp.autocast` / `tl.cuda.amp.GradScaler`: PyTorch's older spellings, loaded on first use.
+    if name == "amp":
+        from .amp import cuda_amp
+
+        return cuda_amp
+    raise AttributeError(f"module 'tensorlite.cuda' has no attribute {name!r}")

@@ -1,7 +1,9 @@
 """One seeded random generator for the whole library (`tl.manual_seed`), as in PyTorch.
 
 Numbers differ from PyTorch's (the bit generator is NumPy's PCG64), but a given seed gives
-the same sequence on every run and every machine.
+the same sequence on every run and every machine. Random tensors for device "cuda" are drawn
+on the host from this same generator and copied to the device: one seed then gives the same
+numbers on the CPU and on the GPU (at the cost of a host-to-device copy per draw).
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _dtype as dt
 from .autograd import grad_mode
-from .backend.device import CPU, device as Device, get_array_module
+from .backend.device import CPU, device as Device, get_array_module, is_cuda_array
 
 _grad_enabled = grad_mode._grad_enabled
 _ndarray = np.ndarray
@@ -96,13 +96,14 @@ class Tensor:
 
     @property
     def device(self) -> Device:
-        if type(self._data) is _ndarray:
+        data = self._data
+        if type(data) is _ndarray or not is_cuda_array(data):
             return CPU
-        return Device("cuda", int(self._data.device.id))
+        return Device("cuda", int(data.device.id))
 
     @property
     def is_cuda(self) -> bool:
-        return type(self._data) is not _ndarray
+        return type(self._data) is not _ndarray and is_cuda_array(self._data)
 
     @property
     def itemsize(self) -> int:
@@ -233,7 +234,10 @@ class Tensor:
         return self._data if type(self._data) is _ndarray else self._data.get()
 
     def __array__(self, dtype=None, copy=None):
-        arr = self._host()
+        if type(self._data) is not _ndarray:  # as PyTorch: no implicit device -> host copy
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
+                            f"Use Tensor.cpu() to copy the tensor to host memory first.")
+        arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack__(self, stream=None, **kwargs):
@@ -375,8 +379,11 @@ class Tensor:
         buffer (so views see it), the version counter is bumped, and if a graph was recorded this
         tensor takes the result's place in it ("rebasing its history").
         """
-        if type(self._data) is _ndarray and not self._data.flags.writeable:
-            # NumPy marks broadcast views (expand) read-only: PyTorch's error, not NumPy's ValueError.
+        data = self._data
+        if (not data.flags.writeable) if type(data) is _ndarray else data.size > 1 and any(
+                s == 0 and n > 1 for s, n in zip(data.strides, data.shape)):
+            # NumPy marks broadcast views (expand) read-only; CuPy has no such flag, so a zero stride tells.
+            # PyTorch's error, not NumPy's ValueError.
             raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
                                f"to a single memory location (an expanded view), or its memory is read-only. Please "
                                f"clone() the tensor before performing the operation.")

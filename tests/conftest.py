@@ -1,10 +1,28 @@
-"""Shared pytest setup.  Only the `gpu` marker's auto-skip lives here so far."""
+"""Shared pytest setup: the `gpu` marker's auto-skip, and Triton's CPU interpreter for the
+`triton_interpret` tests on machines without an NVIDIA GPU."""
 
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 
 import pytest
+
+# TRITON_INTERPRET is read when @triton.jit decorates, so it is set before any test imports a
+# *_triton kernel module.  With an NVIDIA device present it is left alone: there the Triton
+# kernels compile for the GPU and the `gpu` tests exercise them.
+if "TRITON_INTERPRET" not in os.environ and not os.path.exists("/dev/nvidiactl"):
+    os.environ["TRITON_INTERPRET"] = "1"
+
+
+def _interpret_unavailable_reason() -> str | None:
+    if os.environ.get("TRITON_INTERPRET", "").strip().lower() not in ("1", "true", "yes", "on"):
+        return "TRITON_INTERPRET is not set (a GPU is present: the `gpu` tests cover Triton there)"
+    for module, extra in (("triton", "tensorlite[cuda]"), ("torch", "tensorlite[dev]")):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (pip install '{extra}')"
+    return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -23,6 +41,12 @@ def _cuda_unavailable_reason() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    interp_items = [item for item in items if item.get_closest_marker("triton_interpret") is not None]
+    if interp_items:
+        reason = _interpret_unavailable_reason()
+        if reason is not None:
+            for item in interp_items:
+                item.add_marker(pytest.mark.skip(reason=f"triton_interpret test: {reason}"))
     gpu_items = [item for item in items if item.get_closest_marker("gpu") is not None]
     if not gpu_items:
         return  # do not even import CuPy

@@ -401,3 +401,72 @@ def test_no_reference_cycle_keeps_intermediates_alive():
     ref = weakref.ref(y)
     del y
     assert ref() is None  # freed by reference counting alone, without gc
+
+
+# -- a leaf keeps an unshared first gradient without a copy; anything shared is copied ---------------------------
+def _identity_fn(keep_grad: list | None = None, ids: list | None = None):
+    class PassThrough(tl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            out = g * 1.0  # a fresh tensor
+            if keep_grad is not None:
+                keep_grad.append(out)  # someone else holds it now
+            if ids is not None:
+                ids.append(id(out._data))  # an int: holds nothing
+            return out
+
+    return PassThrough
+
+
+def test_fresh_gradient_is_kept_without_copy():
+    ids: list = []
+    x = tl.randn(3, requires_grad=True)
+    _identity_fn(ids=ids).apply(x).sum().backward()
+    assert id(x.grad._data) == ids[0]
+
+
+def test_gradient_held_elsewhere_is_copied():
+    held: list = []
+    x = tl.randn(3, requires_grad=True)
+    _identity_fn(keep_grad=held).apply(x).sum().backward()
+    assert x.grad._data is not held[0]._data
+    x.grad.add_(1.0)
+    np.testing.assert_array_equal(held[0].numpy(), np.ones(3, np.float32))
+
+
+def test_one_gradient_delivered_to_two_leaves_is_not_aliased():
+    a, b = tl.randn(4, requires_grad=True), tl.randn(4, requires_grad=True)
+    (a + b).sum().backward()  # add's backward hands the same gradient to both inputs
+    assert not np.shares_memory(a.grad._data, b.grad._data)
+    a.grad.mul_(3.0)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(4, np.float32))
+
+
+def test_seed_gradient_of_a_leaf_root_is_copied():
+    x = tl.randn(3, requires_grad=True)
+    seed = tl.ones(3)
+    x.backward(seed)
+    seed.add_(1.0)
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(3, np.float32))
+
+
+def test_hook_returned_tensor_is_copied():
+    x = tl.randn(3, requires_grad=True)
+    replacement = tl.full((3,), 5.0)
+    x.register_hook(lambda g: replacement)
+    (x * 2).sum().backward()
+    replacement.add_(1.0)
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 5.0, np.float32))
+
+
+def test_kept_gradient_accumulates_in_place_on_second_backward():
+    w = tl.randn(3, 2, requires_grad=True)
+    x = tl.randn(4, 3)
+    (x @ w).sum().backward()
+    first = w.grad.numpy().copy()
+    (x @ w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first, rtol=1e-6)

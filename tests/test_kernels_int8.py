@@ -333,8 +333,15 @@ def test_use_forces_the_implementation() -> None:
         assert K.resolve(im.KERNEL_MATMUL).name == "native"  # automatic: the fastest available
         with K.use("native"):
             assert K.resolve(im.KERNEL_LINEAR).name == "native"
-    with K.use("triton"), pytest.raises(RuntimeError, match="int8_matmul"):
-        im.int8_matmul(np.ones((2, 2), np.int8), np.ones((2, 2), np.int8))
+    from tensorlite.kernels import _triton
+
+    ones = np.ones((2, 2), np.int8)
+    with K.use("triton"):
+        if _triton.interpreting() and _triton.available():  # triton serves CPU arrays only in this test mode
+            np.testing.assert_array_equal(im.int8_matmul(ones, ones), np.full((2, 2), 2))
+        else:
+            with pytest.raises(RuntimeError, match="int8_matmul"):
+                im.int8_matmul(ones, ones)
 
 
 def test_forcing_native_without_the_extension_fails_clearly() -> None:

@@ -169,9 +169,10 @@ def test_kernel_is_stable_at_extreme_scores():
     np.testing.assert_allclose(lse, ref_lse, rtol=1e-5)
 
 
-def test_kernel_registry_and_forcing():
+def test_kernel_registry_and_forcing(monkeypatch):
     assert "reference" in tl.kernels.available("cpu")["attention_forward"]
     assert "reference" in tl.kernels.available("cpu")["attention_backward"]
+    monkeypatch.setenv("TRITON_INTERPRET", "0")  # the interpreter would serve CPU arrays under use("triton")
     with tl.kernels.use("triton"), pytest.raises(RuntimeError, match="attention_forward"):
         K.attention_forward(np.ones((1, 2, 2), np.float32), np.ones((1, 2, 2), np.float32),
                             np.ones((1, 2, 2), np.float32))

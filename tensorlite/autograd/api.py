@@ -48,7 +48,9 @@ def _seed_grads(outputs: tuple, grad_outputs: tuple, op: str) -> list:
         elif not isinstance(g, Tensor):
             from ..creation import tensor
 
-            g = tensor(g, dtype=out.dtype)
+            g = tensor(g, dtype=out.dtype, device=out.device)
+        if type(g._data) is not type(out._data):
+            raise RuntimeError(f"{op}: invalid gradient at index {i} - expected device {out.device} but got {g.device}")
         if tuple(g._data.shape) != tuple(out._data.shape):
             raise RuntimeError(f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
                                f"output[{i}] has a shape of {list(out.shape)}.")

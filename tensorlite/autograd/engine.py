@@ -12,14 +12,22 @@ with `create_graph=True` the gradient computation is itself recorded (higher-ord
 """
 from __future__ import annotations
 
+import sys
 from typing import Sequence
 
 import numpy as np
 
+from ..amp import policy as _amp
+from ..backend.device import cuda_module
 from . import grad_mode
 from .function import Function
 
 _grad_enabled = grad_mode._grad_enabled
+_getrefcount = sys.getrefcount
+# References to a gradient held by the engine's edge loop when a backward returned it: the
+# in_grads tuple, the loop variable, and getrefcount's own argument (tests/test_autograd.py checks
+# that a gradient held anywhere else is copied, and that a fresh one is not).
+_OWNED_REFS = 3  # (indexing, not zip, whose reused result tuple would hold one more)
 
 
 def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_graph: bool,
@@ -41,12 +49,13 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
     captured = [None] * (len(inputs) if inputs is not None else 0)
     only_inputs = inputs is not None
 
-    def deliver_leaf(leaf, g):
+    def deliver_leaf(leaf, g, owned=False):
         if leaf._hooks:
             for hook in leaf._hooks.values():
                 r = hook(g)
                 if r is not None:
                     g = r
+                    owned = False
         if only_inputs:
             ks = capture_leaf.get(id(leaf))
             if ks is None:
@@ -55,7 +64,7 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
                 for k in ks:
                     captured[k] = g if captured[k] is None else captured[k] + g
                 return
-        _accumulate_grad(leaf, g, create_graph)
+        _accumulate_grad(leaf, g, create_graph, owned)
 
     # 1. dependency counts over reachable nodes
     deps: dict = {}
@@ -80,6 +89,9 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
     buffers: dict = {}
     prev_mode = _grad_enabled[0]
     _grad_enabled[0] = create_graph
+    amp_excluded = _amp.active[0]  # backward ops run in the dtypes autocast gave their forward ops
+    if amp_excluded:
+        _amp.state.excluded += 1
     try:
         for t, g in zip(roots, seeds):
             fn = t.grad_fn
@@ -117,13 +129,21 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
                 in_grads = (in_grads,)
             if not retain_graph:
                 fn._release()
-            for edge, g in zip(fn.next_edges, in_grads):
+            edges = fn.next_edges
+            for i in range(min(len(edges), len(in_grads))):
+                edge = edges[i]
                 if edge is None:
                     continue
+                g = in_grads[i]
                 node, nr = edge
                 if nr < 0:
                     if g is not None:
-                        deliver_leaf(node, g)
+                        # Nothing but this loop holds g (and g alone holds its array): a gradient a backward
+                        # just computed, which the leaf may keep without a copy, as PyTorch's AccumulateGrad
+                        # steals an unshared gradient.  Counted references: in_grads, g, getrefcount's argument.
+                        owned = (g.grad_fn is None and _getrefcount(g) <= _OWNED_REFS
+                                 and g._data.base is None and _getrefcount(g._data) == 2)
+                        deliver_leaf(node, g, owned)
                     continue
                 if g is not None:
                     buf = buffers.get(node)
@@ -135,6 +155,8 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
                     ready.append(node)
     finally:
         _grad_enabled[0] = prev_mode
+        if amp_excluded:
+            _amp.state.excluded -= 1
     return captured if not accumulate else None
 
 
@@ -158,7 +180,7 @@ def _zeros_for(fn: Function, i: int):
     if meta is None:  # a non-differentiable output (indices, a non-tensor value)
         return None
     shape, dtype, array_type = meta
-    xp = np if array_type is np.ndarray else __import__("cupy")
+    xp = np if array_type is np.ndarray else cuda_module()
     return Tensor._wrap(xp.zeros(shape, dtype))
 
 
@@ -184,10 +206,11 @@ def _run_node_hooks(fn: Function, grads: list) -> list:
     return grads
 
 
-def _accumulate_grad(t, g, create_graph: bool) -> None:
-    """leaf.grad += g, in place when no graph of the gradient is being built (as PyTorch does)."""
+def _accumulate_grad(t, g, create_graph: bool, owned: bool = False) -> None:
+    """leaf.grad += g, in place when no graph of the gradient is being built (as PyTorch does).
+    `owned`: nothing else refers to g or its array, so a first gradient is kept without a copy."""
     if t.grad is None:
-        if create_graph:
+        if create_graph or owned:
             t.grad = g
         else:
             # Own the buffer: backward may hand the same array to several inputs (add, expand).

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend.device import get_array_module
+from ..backend.device import get_array_module, is_cuda_array
 from . import grad_mode
 
 _grad_enabled = grad_mode._grad_enabled
@@ -70,6 +70,12 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **attrs):
+        if len(inputs) > 1:
+            kind = type(inputs[0]._data)
+            for t in inputs:
+                if type(t._data) is not kind:
+                    inputs = _same_device(cls.__name__, inputs)
+                    break
         fn = cls.__new__(cls)
         record = _grad_enabled[0]
         if record:
@@ -223,9 +229,51 @@ def _modified_error(op: str, data, now: int, saved: int, what: str) -> RuntimeEr
     )
 
 
+def _same_device(op: str, inputs: tuple) -> tuple:
+    """Inputs on one device, as PyTorch requires; a 0-d CPU tensor joins a CUDA one (as a CPU scalar does)."""
+    cuda = next((t for t in inputs if is_cuda_array(t._data)), None)
+    if cuda is None:  # several host array types (a NumPy scalar slipped in): nothing to move
+        return inputs
+    cuda = cuda.device
+    moved = []
+    for t in inputs:
+        if not is_cuda_array(t._data):
+            if t._data.ndim != 0:
+                raise RuntimeError(device_mismatch(cuda, t.device, op))
+            t = t.to(cuda)
+        elif t.device != cuda:
+            raise RuntimeError(device_mismatch(cuda, t.device, op))
+        moved.append(t)
+    return tuple(moved)
+
+
+def check_same_device(op: str, *tensors) -> None:
+    """RuntimeError in PyTorch's words unless the given tensors (None skipped) are all on one device.
+
+    For tensors an op reads outside `Function.apply`'s inputs (targets, class weights, masks, indices).
+    """
+    first = None
+    for t in tensors:
+        if t is None:
+            continue
+        if first is None:
+            first = t
+        elif t.device != first.device:
+            a, b = (first, t) if is_cuda_array(first._data) else (t, first)
+            raise RuntimeError(device_mismatch(a.device, b.device, op))
+
+
+def device_mismatch(a, b, op: str) -> str:
+    """PyTorch's message for tensors of one op on two devices."""
+    return (f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}! "
+            f"(in {op})")
+
+
 def _as_array(out, inputs):
-    """NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array."""
-    if isinstance(out, np.generic) or not inputs:
+    """NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array (on its inputs' device)."""
+    if is_cuda_array(out):
+        return out
+    if not inputs:
         return np.asarray(out)
     return get_array_module(*[t._data for t in inputs]).asarray(out)
 

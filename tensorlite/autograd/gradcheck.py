@@ -32,6 +32,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..backend.device import get_array_module
 from ..tensor import Tensor
 from . import api
 
@@ -318,9 +319,7 @@ class _Checker:
 def _zeros_like(arr):
     if type(arr) is np.ndarray:
         return np.zeros(arr.shape, dtype=arr.dtype)
-    import cupy  # noqa: PLC0415 - only for CUDA tensors
-
-    return cupy.zeros(arr.shape, dtype=arr.dtype)
+    return get_array_module(arr).zeros(arr.shape, dtype=arr.dtype)
 
 
 def _unit(rng: np.random.Generator, like):
@@ -331,9 +330,7 @@ def _unit(rng: np.random.Generator, like):
         u /= norm
     u = u.astype(like.dtype)
     if type(like) is not np.ndarray:
-        import cupy  # noqa: PLC0415
-
-        u = cupy.asarray(u)
+        u = get_array_module(like).asarray(u)
     return u
 
 
@@ -414,9 +411,7 @@ def _grad_outputs_like(outputs: Sequence[Tensor], non_contiguous: bool) -> tuple
         else:
             arr = vals.astype(dtype)
         if type(o._data) is not np.ndarray:
-            import cupy  # noqa: PLC0415
-
-            arr = cupy.asarray(arr)  # CuPy copies to a contiguous buffer; non-contiguity is CPU-only here
+            arr = get_array_module(o._data).asarray(arr)  # CuPy copies to a contiguous buffer; non-contiguity is CPU-only here
         result.append(Tensor._wrap(arr, requires_grad=True))
     return tuple(result)
 

@@ -64,6 +64,8 @@ def _where(cond, a, b) -> Tensor:
     if type(a) in (int, float) and isinstance(b, Tensor) and b._data.shape == cond.shape:
         # The common backward case where(mask, 0, grad): one node instead of a where with promotion.
         return masked_fill(b, cond, a)
+    if isinstance(cond, np.generic):  # a comparison of 0-d NumPy arrays gives a NumPy scalar
+        cond = np.asarray(cond)
     return where(Tensor._wrap(cond), a, b)
 
 

@@ -20,6 +20,7 @@ import string
 
 import numpy as np
 
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -314,6 +315,8 @@ def einsum(*args) -> Tensor:
     for k, t in enumerate(operands):
         if not isinstance(t, Tensor):
             raise TypeError(f"einsum(): expected Tensor as element {k} in argument 1, but got {type(t).__name__}")
+    if _amp.active[0]:
+        operands = _amp.cast_inputs("einsum", *operands)
     shapes = [t._data.shape for t in operands]
     subs, out = parse_equation(equation, shapes)
     if operands:

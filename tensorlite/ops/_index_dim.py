@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
@@ -161,6 +162,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """out = input; out[index[i]] = source[i] along `dim`."""
+    if _amp.active[0]:
+        input, source = _amp.cast_inputs("index_copy", input, source)
     d, idx = _dim_index(input, dim, index, "index_copy", (np.int64,),
                         f"index_copy_(): Expected a long tensor for index, but got "
                         f"{_dtype_name(index._data) if isinstance(index, Tensor) else ''}", IndexError,

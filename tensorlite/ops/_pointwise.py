@@ -4,17 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as dt
+from ..amp import policy as _amp
+from ..backend.device import get_array_module
 from ..tensor import Tensor
 
 _ndarray = np.ndarray
 
 
 def xp_of(x):
-    if type(x) is _ndarray:
-        return np
-    import cupy  # noqa: PLC0415 - only reached for CUDA arrays
-
-    return cupy
+    return np if type(x) is _ndarray else get_array_module(x)
 
 
 def check_tensor(x, op: str, arg: str = "input") -> None:
@@ -26,6 +24,8 @@ def floating(x: Tensor, op: str) -> Tensor:
     """x itself if floating, else x converted to the default float dtype (ints can't require grad)."""
     check_tensor(x, op)
     if x._data.dtype.kind == "f":
+        if _amp.active[0]:  # exp, log, ... run in float32 under CUDA autocast
+            return _amp.cast_input(op, x)
         return x
     return Tensor._wrap(x._data.astype(dt.get_default_dtype().np))
 

@@ -212,6 +212,16 @@ class _MaskedFill(Function):
     def forward(self, x, mask, value):
         self.mask = mask
         xp = get_array_module(x)
+        if value == 0 and xp is np and x.dtype.kind in "fc" and mask.shape == x.shape:
+            # The backward of relu and friends.  On NumPy a multiply by the kept mask is 3x faster than
+            # where(); + 0 turns the -0.0 of negative * 0 into 0.0.  It is only exact when x is finite
+            # (inf * 0 = nan), which the sum checks; otherwise select.  (Not on CuPy: the check would sync.)
+            with np.errstate(invalid="ignore", over="ignore"):
+                y = x * np.logical_not(mask)
+                y += 0
+                finite = np.isfinite(y.sum())
+            if finite:
+                return y
         return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
 
     def backward(self, grad):
@@ -272,9 +282,9 @@ def scatter_add_along(out, index, axis: int, values) -> None:
     if xp is np:
         np.add.at(out, tuple(coords), values)
     else:  # CuPy has no ufunc.at in older versions; cupyx.scatter_add is the same operation
-        import cupyx  # noqa: PLC0415
+        from ..backend.device import cupyx_module  # noqa: PLC0415
 
-        cupyx.scatter_add(out, tuple(coords), values)
+        cupyx_module().scatter_add(out, tuple(coords), values)
 
 
 def running_max(a, axis: int, minimum: bool = False):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
@@ -225,8 +226,8 @@ class ScatterReduce(Function):
             else src
         s = src_lead._data
         s_zero = s == 0
-        n_zero = get_array_module(s).zeros(as_1d(x._data).shape, dtype=np.int64)
-        ufunc_at("add", n_zero, _coords(as_1d(index), dim), as_1d(s_zero).astype(np.int64))
+        n_zero = get_array_module(s).zeros(as_1d(x._data).shape, dtype=np.int32)  # int32: CuPy's scatter_add
+        ufunc_at("add", n_zero, _coords(as_1d(index), dim), as_1d(s_zero).astype(np.int32))
         single = s_zero & (_gather_array(n_zero.reshape(x._data.shape), dim, index) == 1)
         masked_src = MaskedFill.apply(src_lead, one, mask=single)
         masked_src_result = ScatterReduce.apply(x, masked_src, dim=dim, index=index, reduce="prod", include_self=inc)
@@ -329,6 +330,8 @@ def _value_array(value, input: Tensor):
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """out = input; out[index[i][j]][j] += src[i][j] (dim 0); repeated indices add up."""
+    if _amp.active[0]:
+        input, src = _amp.cast_inputs("scatter_add", input, src)
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
     d, idx = _scatter_checks(input, dim, index, src, "scatter_add")

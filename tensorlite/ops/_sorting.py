@@ -11,6 +11,7 @@ import collections
 
 import numpy as np
 
+from ..autograd.function import check_same_device
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
 from ._scatter import Gather
@@ -134,6 +135,7 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
                                "while right was True")
         right = side == "right"
+    check_same_device("searchsorted", sorted_sequence, input if isinstance(input, Tensor) else None, sorter)
     seq = sorted_sequence._data
     xp = get_array_module(seq)
     scalar = not isinstance(input, Tensor)

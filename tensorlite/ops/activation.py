@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..kernels import gelu_forward
@@ -422,6 +423,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     returns inf for large beta*x, this returns the finite value.
     """
     _require_float(input, "softplus_cpu")
+    if _amp.active[0]:
+        input = _amp.cast_input("softplus", input)
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
@@ -501,6 +504,8 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, weight*x otherwise; weight has 1 or input.size(1) elements (one per channel)."""
+    if _amp.active[0]:
+        input, weight = _amp.cast_inputs("prelu", input, weight)
     _require_float(input, "prelu_cpu")
     if not isinstance(weight, Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")

@@ -11,7 +11,9 @@ import math
 import numpy as np
 
 from .. import _dtype as dt
-from ..autograd.function import Function
+from ..amp import policy as _amp
+from ..autograd.function import Function, _same_device
+from ..backend.device import cuda_module
 from ..tensor import Tensor
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -28,9 +30,9 @@ def as_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
         da, db = a._data, b._data
         if da.dtype == db.dtype and type(da) is type(db):
             return a, b
-        if type(da) is not type(db):
-            raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but found at least two "
-                               f"devices, {a.device} and {b.device}!")
+        if type(da) is not type(db):  # RuntimeError unless one is a 0-d CPU tensor (PyTorch's rule)
+            a, b = _same_device(op, (a, b))
+            return as_operands(a, b, op)
     elif isinstance(a, Tensor) and type(b) in (int, float):
         kind = a._data.dtype.kind
         if kind == "f" or (kind in "iu" and type(b) is int):
@@ -55,9 +57,7 @@ def _scalar_array(value, like, dtype=None):
             return np.array(value, dtype=dtype)
         except OverflowError:  # a Python int outside an integer dtype's range wraps around, as in PyTorch
             return np.array(value).astype(dtype)
-    import cupy  # noqa: PLC0415 - only reached for CUDA tensors
-
-    return cupy.asarray(value, dtype=dtype)
+    return cuda_module().asarray(value, dtype=dtype)
 
 
 def as_tensor_of(x, dtype: dt.dtype, like, op: str) -> Tensor:
@@ -144,9 +144,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 
 
 def _cupy():
-    import cupy  # noqa: PLC0415
-
-    return cupy
+    return cuda_module()
 
 
 # -- the arithmetic ops ------------------------------------------------------------------------------
@@ -475,6 +473,8 @@ def neg(input: Tensor) -> Tensor:
 
 def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
     """input ** exponent; either may be a Python number (not both)."""
+    if _amp.active[0]:
+        input, exponent = _amp.cast_inputs("pow", input, exponent)
     if isinstance(input, Tensor) and type(exponent) is bool and input._data.dtype == np.bool_:
         x = input._data  # bool ** True is itself, bool ** False is all True (PyTorch keeps bool here)
         return Tensor._wrap(x.copy() if exponent else (x | True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as dt
+from ..autograd.function import check_same_device
 from ..tensor import Tensor
 from ._pointwise import check_tensor as _check_tensor, xp_of as _xp
 from .arithmetic import _check_broadcast, as_operands
@@ -85,6 +86,7 @@ def _operator(fn):
 def _logical(ufunc: str, input: Tensor, other: Tensor, op: str) -> Tensor:
     _check_tensor(input, op)
     _check_tensor(other, op, "other")
+    check_same_device(op, input, other)
     _check_broadcast(input, other, op)
     return _wrap(getattr(_xp(input._data), ufunc)(input._data, other._data), input._data)
 
@@ -205,6 +207,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     """|input - other| <= atol + rtol*|other| elementwise (equal infinities are close; NaN only with equal_nan)."""
     _check_tensor(input, "isclose")
     _check_tensor(other, "isclose", "other")
+    check_same_device("isclose", input, other)
     a, b = input._data, other._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"isclose: {input.dtype.name} did not match {other.dtype.name} "
@@ -239,6 +242,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
     """True if both have the same shape and the same values."""
     _check_tensor(input, "equal")
     _check_tensor(other, "equal", "other")
+    check_same_device("equal", input, other)
     if input._data.shape != other._data.shape:
         return False
     return bool(eq(input, other)._data.all())

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from ..autograd.function import Function
-from ..backend.device import device as Device
+from ..backend.device import cuda_context, device as Device, get_array_module
 from ..tensor import Tensor
 
 __all__ = ["clone"]
@@ -58,12 +58,13 @@ class ToDevice(Function):
     keep_inputs = False
 
     def forward(self, x, device):
-        self.src = "cpu" if type(x) is np.ndarray else f"cuda:{x.device.id}"
+        host = type(x) is np.ndarray
+        self.src = "cpu" if host else f"cuda:{x.device.id}"
         if device.type == "cpu":
-            return x.get() if type(x) is not np.ndarray else x
-        xp = device.xp
-        with xp.cuda.Device(device.index or 0):
-            return xp.asarray(x)
+            return x if host else x.get()
+        with cuda_context(device):
+            # asarray copies host data to the device; a CUDA array on another device is copied by copy()
+            return device.xp.asarray(x) if host else x.copy()
 
     def backward(self, grad):
         return grad.to(self.src)
@@ -141,7 +142,7 @@ def full_like_value(old: Tensor, value) -> Tensor:
         if value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
         return copy_from(old, value)
-    xp = np if type(old._data) is np.ndarray else __import__("cupy")
+    xp = get_array_module(old._data)
     return Tensor._wrap(xp.full(old._data.shape, value, dtype=old._data.dtype))
 
 

@@ -10,6 +10,7 @@ import operator
 
 import numpy as np
 
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -117,6 +118,8 @@ class Trace(Function):
 
 
 def trace(input: Tensor) -> Tensor:
+    if _amp.active[0]:
+        input = _amp.cast_input("trace", input)
     nd = input._data.ndim
     if nd != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {nd}")

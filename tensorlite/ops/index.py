@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..amp import policy as _amp
+from ..autograd.function import Function, check_same_device
 from ..backend import get_array_module
 from ..tensor import Tensor
 from ._index_key import indexed_shape, int_key, parse_key, reword_index_error
@@ -35,6 +36,12 @@ def zero_scalar(like) -> Tensor:
     return zeros_tensor((), like)
 
 
+# cupyx's scatter kernel for each ufunc, and the dtypes its atomics support (CuPy's own lists)
+_CUPYX_SCATTER = {"add": ("scatter_add", {"int32", "float16", "float32", "float64", "uint32", "uint64"}),
+                  "maximum": ("scatter_max", {"int32", "float32", "float64", "uint32", "uint64"}),
+                  "minimum": ("scatter_min", {"int32", "float32", "float64", "uint32", "uint64"})}
+
+
 def ufunc_at(name: str, target, key: tuple, values) -> None:
     """`target[key] (op)= values` with repeated indices combining (np.add.at and friends; cupyx on GPU)."""
     xp = get_array_module(target)
@@ -42,13 +49,13 @@ def ufunc_at(name: str, target, key: tuple, values) -> None:
     if xp is np:
         getattr(np, name).at(target, key, values)
         return
-    import cupyx  # noqa: PLC0415 - only reached for CUDA tensors
+    from ..backend.device import cupyx_module  # noqa: PLC0415
 
-    if name in ("add", "maximum", "minimum"):
-        getattr(cupyx, {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}[name])(
-            target, key, values)
+    scatter, dtypes = _CUPYX_SCATTER.get(name, (None, ()))
+    if target.dtype.name in dtypes:
+        getattr(cupyx_module(), scatter)(target, key, values)
         return
-    # No CuPy kernel for multiply.at: do it on the host (only scatter_reduce 'prod' gets here).
+    # No CuPy kernel (multiply.at, or a dtype CuPy's atomics lack such as int64): do it on the host.
     host = target.get()
     getattr(np, name).at(host, tuple(k.get() if hasattr(k, "get") else k for k in key),
                          values.get() if hasattr(values, "get") else values)
@@ -318,6 +325,8 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
 
     `indices` is a tuple of index tensors (int64/int32, or bool masks), one per leading dim.
     """
+    if _amp.active[0]:
+        input, values = _amp.cast_inputs("index_put", input, values)
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
     for i, t in enumerate(indices):
@@ -438,6 +447,8 @@ def _broadcast(a_shape, b_shape) -> tuple:
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """out = input where mask is False, value where True (mask broadcasts; value a number or 0-d tensor)."""
+    if isinstance(mask, Tensor):
+        check_same_device("masked_fill", input, mask)
     m = _mask_array(mask, input, "masked_fill_ only supports boolean masks, but got mask with dtype {dtype}")
     value = _fill_value(value, input, "masked_fill_")
     _broadcast(input._data.shape, m.shape)
@@ -453,6 +464,8 @@ def mask_key(mask) -> tuple:
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of input (broadcast with mask) where mask is True, as a 1-D tensor."""
+    if isinstance(mask, Tensor):
+        check_same_device("masked_select", input, mask)
     m = _mask_array(mask, input, "masked_select: expected BoolTensor for mask")
     shape = _broadcast(input._data.shape, m.shape)
     x = broadcast_to(input, shape)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
@@ -23,6 +24,8 @@ from .arithmetic import as_operands, mul, sum_to_shape
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "einsum", "tensordot", "kron", "cross"]
+
+_amp_on = _amp.active  # nonzero while autocast is on somewhere: the ops below then ask amp.policy for dtypes
 
 _TORCH_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
                 "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
@@ -188,6 +191,8 @@ def _scalar_for(t: Tensor, value, name: str):
 # -- matrix products -----------------------------------------------------------------------------------
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with PyTorch's 1-D and broadcast-batch rules (see the module docstring)."""
+    if _amp_on[0]:
+        input, other = _amp.cast_inputs("matmul", input, other)
     if type(input) is not Tensor or type(other) is not Tensor:
         _tensor_args("matmul", input=input, other=other)
     a, b = input._data, other._data
@@ -209,6 +214,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors (no broadcasting)."""
+    if _amp_on[0]:
+        input, mat2 = _amp.cast_inputs("mm", input, mat2)
     _tensor_args("mm", input=input, mat2=mat2)
     _require_ndim("mm", "self", input, 2)
     _require_ndim("mm", "mat2", mat2, 2)
@@ -235,12 +242,16 @@ def _check_bmm(op: str, batch1: Tensor, batch2: Tensor) -> None:
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of (b, n, k) and (b, k, m) tensors (same batch size, no broadcasting)."""
+    if _amp_on[0]:
+        input, mat2 = _amp.cast_inputs("bmm", input, mat2)
     _check_bmm("bmm", input, mat2)
     return Matmul.apply(input, mat2)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product of an (n, k) and a (k,) tensor."""
+    if _amp_on[0]:
+        input, vec = _amp.cast_inputs("mv", input, vec)
     _tensor_args("mv", input=input, vec=vec)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"mv: vector + matrix @ vector expected, got shapes {tuple(input._data.shape)} and "
@@ -253,6 +264,8 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of the same size; a 0-d result."""
+    if _amp_on[0]:
+        input, tensor = _amp.cast_inputs("dot", input, tensor)
     _tensor_args("dot", input=input, tensor=tensor)
     if input._data.ndim != 1 or tensor._data.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
@@ -310,6 +323,8 @@ def _scaled_add(op: str, input: Tensor, prod: Tensor, beta, alpha) -> Tensor:
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
+    if _amp_on[0]:
+        input, mat1, mat2 = _amp.cast_inputs("addmm", input, mat1, mat2)
     _tensor_args("addmm", mat1=mat1, mat2=mat2)
     _require_ndim("addmm", "mat1", mat1, 2)
     _require_ndim("addmm", "mat2", mat2, 2)
@@ -318,17 +333,23 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat @ vec)."""
+    if _amp_on[0]:
+        input, mat, vec = _amp.cast_inputs("addmv", input, mat, vec)
     return _scaled_add("addmv", input, mv(mat, vec), beta, alpha)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * bmm(batch1, batch2), input broadcast to (b, n, m)."""
+    if _amp_on[0]:
+        input, batch1, batch2 = _amp.cast_inputs("baddbmm", input, batch1, batch2)
     _check_bmm("baddbmm", batch1, batch2)
     return _scaled_add("baddbmm", input, Matmul.apply(batch1, batch2), beta, alpha)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * sum_b batch1[b] @ batch2[b] (one contraction over batch and inner dims)."""
+    if _amp_on[0]:
+        input, batch1, batch2 = _amp.cast_inputs("addbmm", input, batch1, batch2)
     _check_bmm("addbmm", batch1, batch2)
     prod = Einsum.apply(batch1, batch2, subs=((0, 1, 2), (0, 2, 3)), out=(1, 3))
     return _scaled_add("addbmm", input, prod, beta, alpha)
@@ -336,6 +357,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2)."""
+    if _amp_on[0]:
+        input, vec1, vec2 = _amp.cast_inputs("addr", input, vec1, vec2)
     return _scaled_add("addr", input, outer(vec1, vec2), beta, alpha)
 
 
@@ -350,6 +373,8 @@ def _dims_list(d, name: str) -> list:
 
 def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     """Contract dims_a of a with dims_b of b (an int n means a's last n with b's first n); free dims of a, then b."""
+    if _amp_on[0]:
+        a, b = _amp.cast_inputs("tensordot", a, b)
     _tensor_args("tensordot", a=a, b=b)
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, Tensor) and dims._data.ndim == 0:
@@ -417,6 +442,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
     out_i = eps_ijk input_j other_k, an einsum with the Levi-Civita tensor (so gradients come for free).
     """
+    if _amp_on[0]:
+        input, other = _amp.cast_inputs("cross", input, other)
     _tensor_args("cross", input=input, other=other)
     a, b = as_operands(input, other, "cross")
     n = a._data.ndim

@@ -6,6 +6,7 @@ gradients of gradients) come from those ops.
 """
 from __future__ import annotations
 
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -86,6 +87,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
         if shape[d] + b + a < 0:
             raise RuntimeError(f"pad: The input size {shape[d]}, plus negative padding {b} and {a} resulted in a "
                                f"negative output size, which is invalid. Check dimension {d} of your input.")
+    if _amp.active[0] and mode != "circular":  # reflection_pad1d/2d and replication_pad1d-3d: float32 on CPU
+        input = _amp.cast_input(f"{'reflection' if mode == 'reflect' else 'replication'}_pad{k}d", input)
     out = input
     for d in sorted(per_dim, reverse=True):
         out = _pad_dim(out, d, *per_dim[d], mode)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from .. import _dtype as dt
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -49,6 +50,8 @@ def _int_result(a) -> bool:
 @numpy_aliases
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over `dim`. Bool/int inputs sum to int64; `dtype` casts the input first. Gradient: g broadcast back."""
+    if _amp.active[0] and dtype is None:
+        input = _amp.cast_input("sum", input)
     axes = reduce_axes(dim, input._data.ndim, "sum")
     check_keepdim(keepdim, "sum")
     acc = None
@@ -252,6 +255,8 @@ class Prod(Function):
 @numpy_aliases
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over one `dim` (int) or all elements. Bool/int inputs give int64."""
+    if _amp.active[0] and dtype is None:
+        input = _amp.cast_input("prod", input)
     a = input._data
     axis = None if dim is None else single_axis(dim, a.ndim, "prod")
     if axis is not None and a.ndim == 0:
@@ -298,6 +303,8 @@ class LogSumExp(Function):
 @numpy_aliases
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed stably; integer inputs give the default float dtype."""
+    if _amp.active[0]:
+        input = _amp.cast_input("logsumexp", input)
     if input._data.dtype.kind != "f":
         input = input.to(dt.get_default_dtype())
     check_keepdim(keepdim, "logsumexp")
@@ -374,6 +381,8 @@ class VectorNorm(Function):
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """`linalg.vector_norm`: the ord-norm of x over `dim` (every element by default)."""
+    if _amp.active[0] and dtype is None:
+        x = _amp.cast_input("vector_norm", x)
     if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
     a = x._data

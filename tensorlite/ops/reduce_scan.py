@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as dt
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -113,6 +114,8 @@ def _scan_input(input: Tensor, dim, dtype, op: str):
 @numpy_aliases
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along `dim` (bool/int -> int64; `dtype` casts the input first). Gradient: reversed cumsum of g."""
+    if _amp.active[0] and dtype is None:
+        input = _amp.cast_input("cumsum", input)
     input, axis, acc = _scan_input(input, dim, dtype, "cumsum")
     return Cumsum.apply(input, axis=axis, dtype=acc)
 
@@ -120,6 +123,8 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 @numpy_aliases
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along `dim` (bool/int -> int64). Gradient exact with zeros in the input."""
+    if _amp.active[0] and dtype is None:
+        input = _amp.cast_input("cumprod", input)
     input, axis, acc = _scan_input(input, dim, dtype, "cumprod")
     return Cumprod.apply(input, axis=axis, dtype=acc)
 

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as dt
+from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
@@ -80,6 +81,8 @@ def _prepare(input, dim, stacklevel, dtype, name: str):
         dtype = stacklevel
     if dtype is not None:
         input = input.to(dtype)
+    elif _amp.active[0]:  # float32 under CUDA autocast, unless a dtype is given
+        input = _amp.cast_input(name, input)
     if dim is None:
         dim = _implicit_dim(name, input._data.ndim, stacklevel)
     if _kind(input, name) != "f":

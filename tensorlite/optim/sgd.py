@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..autograd.grad_mode import no_grad
+from ..backend.device import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _to_scalar
 
@@ -46,6 +47,8 @@ class SGD(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None):
         loss = self._eval_closure(closure)
+        # The update runs on the raw arrays, in place (as torch's foreach kernels do): one pass per term,
+        # no Tensor per intermediate.  Each write bumps the tensor's version counter like an in-place op.
         with no_grad():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
@@ -54,17 +57,23 @@ class SGD(Optimizer):
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    grad = -p.grad if maximize else p.grad
+                    param, d = p._data, p.grad._data
+                    if maximize:
+                        d = -d
                     if weight_decay != 0:
-                        grad = grad.add(p, alpha=weight_decay)
+                        d = d + weight_decay * param
                     if momentum != 0:
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
                         if buf is None:
-                            buf = grad.detach().clone()
-                            state["momentum_buffer"] = buf
+                            # (array(), not .copy(): on a 0-d parameter the arithmetic above gives a NumPy scalar)
+                            buf = state["momentum_buffer"] = Tensor._wrap(get_array_module(param).array(d))
                         else:
-                            buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                        grad = grad.add(buf, alpha=momentum) if nesterov else buf
-                    p.add_(grad, alpha=-lr)
+                            b = buf._data
+                            b *= momentum
+                            b += d if dampening == 0 else (1 - dampening) * d
+                            buf._vc[0] += 1
+                        d = d + momentum * buf._data if nesterov else buf._data
+                    param -= lr * d
+                    p._vc[0] += 1
         return loss

@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--no-augment", dest="augment", action="store_false")
     p.add_argument("--workers", type=int, default=0, help="DataLoader background workers")
+    p.add_argument("--device", default="cpu", help="where to train: cpu, cuda or cuda:N (CUDA needs tensorlite[cuda])")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs", help="folder holding the run folders")
     p.add_argument("--name", default=None, help="run folder name (default: MODEL-DATASET)")
@@ -101,12 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     from .trainer import Trainer
 
     args = build_parser().parse_args(argv)
+    try:
+        device = tl.device(args.device)
+        tl.empty(0, device=device)  # fails here, with the reason, if the device cannot be used
+    except RuntimeError as exc:
+        raise SystemExit(f"tensorlite train: --device {args.device}: {exc}") from None
     tl.manual_seed(args.seed)
     data = build_data(args.dataset, args.augment, args.seed)
     kwargs = {"num_classes": data.num_classes, "in_channels": data.in_channels}
     if args.model.startswith("resnet"):
         kwargs["small_input"] = True if args.small_input is None else args.small_input
-    model = get_model(args.model, **kwargs)
+    model = get_model(args.model, **kwargs).to(device)
     train_loader = DataLoader(data.train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers,
                               drop_last=True)
     val_loader = DataLoader(data.val, batch_size=256, num_workers=args.workers)
@@ -131,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     run_dir = os.path.join(args.out, args.name or f"{args.model}-{args.dataset}")
     trainer = Trainer(model, opt, loss_fn, train_loader, val_loader, sched, per_batch, run_dir,
-                      tensorboard=args.tensorboard, progress=args.progress, config=vars(args) | {"resume": None})
+                      tensorboard=args.tensorboard, progress=args.progress, config=vars(args) | {"resume": None},
+                      device=device)
     if args.resume:
         trainer.resume(None if args.resume is True else args.resume)
         saved = _saved_config(trainer) if args.resume is True else {}
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"cosine schedule cannot be stretched after it started), or use --scheduler step/none")
         print(f"resumed from epoch {trainer.epoch} of {run_dir}")
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"training {args.model} ({n_params:,} parameters) on {args.dataset}: {len(data.train)} train / "
+    print(f"training {args.model} ({n_params:,} parameters) on {args.dataset} ({device}): {len(data.train)} train / "
           f"{len(data.val)} validation images, {args.epochs} epochs, batch {args.batch_size}")
     start = time.perf_counter()
 

@@ -27,14 +27,23 @@ def _progress(iterable, desc: str, total: int | None, enabled: bool):
     return tqdm(iterable, desc=desc, total=total, unit="batch", leave=False, dynamic_ncols=True)
 
 
+def _to(batch: tuple, device) -> tuple:
+    """The batch's tensors on `device` (the DataLoader yields CPU tensors); unchanged when device is None."""
+    if device is None:
+        return batch
+    return tuple(t.to(device, non_blocking=True) for t in batch)
+
+
 def train_one_epoch(model, loader, loss_fn: Callable, optimizer, scheduler=None, step_scheduler_per_batch=False,
-                    progress: bool = False, desc: str = "train", log: Callable[[str, float], None] | None = None) -> dict:
-    """One pass over `loader`; returns mean loss, accuracy and throughput."""
+                    progress: bool = False, desc: str = "train", log: Callable[[str, float], None] | None = None,
+                    device=None) -> dict:
+    """One pass over `loader` (batches moved to `device`, the model's); returns mean loss, accuracy and throughput."""
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     start = time.perf_counter()
     bar = _progress(loader, desc, len(loader) if hasattr(loader, "__len__") else None, progress)
-    for inputs, targets in bar:
+    for batch in bar:
+        inputs, targets = _to(batch, device)
         logits = model(inputs)
         loss = loss_fn(logits, targets)
         optimizer.zero_grad()
@@ -58,11 +67,12 @@ def train_one_epoch(model, loader, loss_fn: Callable, optimizer, scheduler=None,
 
 
 @no_grad()
-def evaluate(model, loader, loss_fn: Callable) -> dict:
+def evaluate(model, loader, loss_fn: Callable, device=None) -> dict:
     """Mean loss and accuracy over `loader`, in eval mode and without a graph."""
     model.eval()
     total_loss, correct, seen = 0.0, 0, 0
-    for inputs, targets in loader:
+    for batch in loader:
+        inputs, targets = _to(batch, device)
         logits = model(inputs)
         n = targets.shape[0]
         total_loss += loss_fn(logits, targets).item() * n
@@ -75,12 +85,12 @@ class Trainer:
     """Run `epochs` of training with validation, logging and a checkpoint per epoch.
 
     scheduler_per_batch: step the scheduler after every batch (OneCycleLR, CyclicLR) instead of
-    after every epoch.
+    after every epoch. device: where the batches go (the model must already be there), e.g. "cuda".
     """
 
     def __init__(self, model, optimizer, loss_fn: Callable, train_loader, val_loader=None, scheduler=None,
                  scheduler_per_batch: bool = False, run_dir: str = "runs/run", tensorboard: bool = True,
-                 progress: bool = True, config: dict | None = None):
+                 progress: bool = True, config: dict | None = None, device=None):
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.train_loader, self.val_loader = train_loader, val_loader
         self.scheduler, self.scheduler_per_batch = scheduler, scheduler_per_batch
@@ -89,6 +99,7 @@ class Trainer:
         self.config = dict(config or {})
         self.epoch = 0
         self.global_step = 0
+        self.device = device
 
     @property
     def checkpoint_path(self) -> str:
@@ -127,11 +138,12 @@ class Trainer:
             record = {"epoch": self.epoch, "lr": self.optimizer.param_groups[0]["lr"]}
             record.update(train_one_epoch(self.model, self.train_loader, self.loss_fn, self.optimizer,
                                           self.scheduler, self.scheduler_per_batch, self.progress,
-                                          desc=f"epoch {self.epoch}/{epochs}", log=self._log_batch))
+                                          desc=f"epoch {self.epoch}/{epochs}", log=self._log_batch,
+                                          device=self.device))
             if self.scheduler is not None and not self.scheduler_per_batch:
                 self.scheduler.step()
             if self.val_loader is not None:
-                record.update(evaluate(self.model, self.val_loader, self.loss_fn))
+                record.update(evaluate(self.model, self.val_loader, self.loss_fn, self.device))
             self.logger.epoch(record)
             self.save_checkpoint()
             if on_epoch_end is not None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.function import Function
+from ...amp import policy as _amp
+from ...autograd.function import Function, check_same_device
 from ...backend import get_array_module
 from ...ops.shape import reshape
 from ...tensor import Tensor
@@ -184,7 +185,7 @@ def _padded_targets(targets, target_lengths, n: int, xp):
     t = targets._data
     if t.dtype.kind not in "iuf":
         raise RuntimeError(f"ctc_loss: expected integer targets, got {t.dtype}")
-    t = t.astype(np.int64, copy=False)
+    t = xp.asarray(t).astype(np.int64, copy=False)
     if t.ndim == 1:
         total = int(target_lengths.sum())
         if t.shape[0] != total:
@@ -207,6 +208,7 @@ def _padded_targets(targets, target_lengths, n: int, xp):
     return t
 
 
+@_amp.autocast_op("ctc_loss")
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """CTC loss of log_probs (T, N, C) (or unbatched (T, C)) against targets padded (N, S) or concatenated.
@@ -230,6 +232,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     if lp.size == 0:
         raise RuntimeError("log_probs tensor must not be empty")
     xp = get_array_module(lp)
+    if xp is np:  # on the GPU, host targets and lengths are fine (PyTorch's too); on the CPU, device ones are not
+        check_same_device("ctc_loss", log_probs, targets,
+                          *(x for x in (input_lengths, target_lengths) if isinstance(x, Tensor)))
     steps, n, classes = lp.shape
     if not 0 <= blank < classes:
         raise RuntimeError("blank must be in label range")

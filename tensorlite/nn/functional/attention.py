@@ -24,7 +24,8 @@ import warnings
 import numpy as np
 
 from ...autograd import grad_mode
-from ...autograd.function import Function
+from ...amp import policy as _amp
+from ...autograd.function import Function, check_same_device
 from ...backend import get_array_module
 from ...kernels import attention as _k
 from ...ops.arithmetic import sum_to_shape
@@ -182,6 +183,7 @@ def _expand_batch(t: Tensor, batch: tuple) -> Tensor:
     return t.expand(*batch, *shape[-2:])
 
 
+@_amp.autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
@@ -194,6 +196,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     Gradient: dV = P^T dO, dS = P (dO V^T - rowsum(dO O)), dQ = scale dS K, dK = scale dS^T Q.
     """
     _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal)
+    check_same_device("scaled_dot_product_attention", query, key, value, attn_mask)
     if enable_gqa and query._data.ndim >= 3 and key._data.ndim >= 3 and value._data.ndim >= 3:
         key, value = _gqa(query, key, value)
     q, k, v = query._data, key._data, value._data

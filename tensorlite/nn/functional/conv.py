@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import operator
 
+from ...amp import policy as _amp
 from ...autograd.function import Function
 from ...kernels import conv as _k
 from ...ops.pad import pad as _pad
@@ -228,6 +229,8 @@ def _check_channels(op: str, input: Tensor, weight: Tensor, bias, groups: int, t
 
 # -- conv ---------------------------------------------------------------------------------------------------------
 def _conv(op: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups) -> Tensor:
+    if _amp.active[0]:
+        input, weight, bias = _amp.cast_inputs(op, input, weight, bias)
     batched = _check_operands(op, input, weight, bias, nd, transposed=False)
     stride = ntuple(stride, nd, "stride", op)
     dilation = ntuple(dilation, nd, "dilation", op)
@@ -300,6 +303,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 # -- transposed conv -----------------------------------------------------------------------------------------------
 def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding, output_padding, groups,
                     dilation) -> Tensor:
+    if _amp.active[0]:
+        input, weight, bias = _amp.cast_inputs(op, input, weight, bias)
     batched = _check_operands(op, input, weight, bias, nd, transposed=True)
     if isinstance(padding, str):
         raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _dtype as dt
+from ...amp import policy as _amp
 from ...backend import get_array_module
 from ...ops.arithmetic import broadcast_tensors
 from ...ops.reduce import norm, sum as _sum, vector_norm
@@ -25,6 +26,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return vector_norm(x1 - x2 + eps, p, dim=last if last >= 0 else -1, keepdim=keepdim)
 
 
+@_amp.autocast_op("cosine_similarity")
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """sum(x1/max(||x1||, eps) * x2/max(||x2||, eps)) along dim, after broadcasting x1 and x2.
 
@@ -44,6 +46,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return _sum((x1 / n1) * (x2 / n2), dim)
 
 
+@_amp.autocast_op("normalize")
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     """input / max(||input||_p along dim, eps). Gradient through both the numerator and the norm."""
     result = input / norm(input, p, dim, keepdim=True).clamp_min(eps)
@@ -58,6 +61,7 @@ def _check_float(x: Tensor, op: str, label: str) -> None:
         raise RuntimeError(f"{op} only supports floating-point dtypes, {label} got: {torch_type_name(x._data)}")
 
 
+@_amp.autocast_op("pdist")
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     """The p-norm distance between every pair of rows i < j of an (N, M) input, as a vector of N(N-1)/2."""
     x = input._data
@@ -77,6 +81,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
 _MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
 
+@_amp.autocast_op("cdist")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p for x1 (B..., P, M), x2 (B..., R, M) (batch dims broadcast).
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd import grad_mode
+from ...amp import policy as _amp
 from ...autograd.function import Function
 from ...backend import get_array_module
 from ...ops.linalg import _TORCH_NAMES, matmul
@@ -89,6 +90,8 @@ def _dtype_name(t: Tensor) -> str:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight^T + bias; input (..., in), weight (out, in), bias (out,). Gradient: see `Linear`."""
+    if _amp.active[0]:
+        input, weight, bias = _amp.cast_inputs("linear", input, weight, bias)
     try:
         x, w = input._data, weight._data
     except AttributeError:
@@ -140,6 +143,7 @@ def _linear_general(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tenso
     return out
 
 
+@_amp.autocast_op("bilinear")
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y[..., k] = sum_ij x1[..., i] A[k, i, j] x2[..., j] + b[k]. Gradients through two matmuls (einsum-free).
 

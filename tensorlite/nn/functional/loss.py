@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from ...amp import policy as _amp
+from ...autograd.function import check_same_device
 from ...autograd.grad_mode import _grad_enabled
 from ...backend import get_array_module
 from ...ops.activation import log_softmax, logsigmoid, softplus
@@ -39,6 +41,7 @@ def _size(t: Tensor):
 
 
 # -- class-index losses ------------------------------------------------------------------------------------
+@_amp.autocast_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log likelihood: l_i = -weight[t_i] * input[i, t_i], class dim 1 ((C,) unbatched; (N, C, d1, ...)).
@@ -46,6 +49,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     'mean' is sum(l_i) / sum(weight[t_i]) over the items whose target is not `ignore_index`.
     """
     require_tensor(input, "nll_loss", "input")
+    check_same_device("nll_loss", input, target, weight)
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     layout = class_layout(tuple(input._data.shape), tuple(target._data.shape))
     check_target_dtype(target)
@@ -57,6 +61,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return NLLLoss.apply(input, tg=tg, layout=layout, reduction=reduction)
 
 
+@_amp.autocast_op("cross_entropy")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -68,6 +73,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     """
     require_tensor(input, "cross_entropy", "input")
     require_tensor(target, "cross_entropy", "target")
+    check_same_device("cross_entropy", input, target, weight)
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -115,6 +121,7 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
 
 
 # -- binary losses -------------------------------------------------------------------------------------------
+@_amp.autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """l = -weight * (t log(x) + (1 - t) log(1 - x)), each log clamped at -100; x must lie in [0, 1]."""
@@ -135,6 +142,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return apply_reduction(loss, reduction)
 
 
+@_amp.autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                                      reduce=None, reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """l = weight * ((1 - t) x - (1 + (pos_weight - 1) t) log_sigmoid(x)): BCE of sigmoid(x), stable for any x."""
@@ -182,6 +190,7 @@ def _weighted(loss: Tensor, weight: Tensor, input: Tensor, reduction: str, mean_
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
+@_amp.autocast_op("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """l = (input - target)^2 (broadcast, with a warning when the shapes differ). Gradient: 2 (input - target) g."""
@@ -200,6 +209,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return apply_reduction(loss, check_reduction(reduction))
 
 
+@_amp.autocast_op("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
     """l = |input - target|. Gradient: sign(input - target) g (0 where they are equal)."""
@@ -211,6 +221,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     return apply_reduction(loss, check_reduction(reduction))
 
 
+@_amp.autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """l = 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0 is l1_loss."""
@@ -226,6 +237,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return apply_reduction(loss, reduction)
 
 
+@_amp.autocast_op("huber_loss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """l = 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target)."""
@@ -242,6 +254,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return apply_reduction(loss, reduction)
 
 
+@_amp.autocast_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise: target (log target - input), or exp(t) (t - input) when log_target.
@@ -265,6 +278,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     return out
 
 
+@_amp.autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
     """l = exp(input) - target * input (log_input), or input - target * log(input + eps); `full` adds the
@@ -313,6 +327,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
 
 
 # -- margin and embedding losses ----------------------------------------------------------------------------
+@_amp.autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
                           reduce=None, reduction: str = "mean") -> Tensor:
     """l = 1 - cos(x1, x2) where target = 1, max(0, cos(x1, x2) - margin) where target = -1."""
@@ -332,6 +347,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return apply_reduction(loss, reduction)
 
 
+@_amp.autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
     """l = max(0, -target * (input1 - input2) + margin)."""
@@ -343,6 +359,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return apply_reduction(loss, reduction)
 
 
+@_amp.autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     """l = x where target = 1, max(0, margin - x) where target = -1 (other targets: the sum of both)."""
@@ -351,6 +368,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return apply_reduction(loss, reduction)
 
 
+@_amp.autocast_op("soft_margin_loss")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """l = log(1 + exp(-target * input)), as a softplus (no overflow for large margins)."""
@@ -375,6 +393,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     raise ValueError(reduction + " is not valid")
 
 
+@_amp.autocast_op("multi_margin_loss")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                       size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """l_i = sum_{j != y_i} w[y_i] max(0, margin - x[i, y_i] + x[i, j])^p / C, p in {1, 2}."""
@@ -415,6 +434,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return apply_reduction(loss, reduction)
 
 
+@_amp.autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
                         reduction: str = "mean") -> Tensor:

@@ -22,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from ...amp import policy as _amp
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from ...backend import get_array_module
@@ -358,6 +359,15 @@ def _affine_with_stats(input: Tensor, mean: Tensor, var: Tensor, weight, bias, e
     return _ChannelAffine.apply(input, scale, shift)
 
 
+def _mixed(input: Tensor, *params) -> bool:
+    """PyTorch's mixed-dtype norms: a float16/bfloat16 input with float32 parameters or statistics is
+    normalised in float32 and the result rounded back to the input's dtype (what autocast produces:
+    a half-precision activation meeting a float32 BatchNorm/LayerNorm)."""
+    if input._data.dtype.itemsize != 2 or input._data.dtype.kind not in "fV":
+        return False
+    return any(p is not None and p._data.dtype == np.float32 for p in params)
+
+
 # -- the public functions --------------------------------------------------------------------------------------
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
@@ -367,6 +377,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     Training: batch statistics, and running_mean/var (if given) move by `momentum` toward the batch mean and
     the *unbiased* batch variance, in place. Evaluation: the running statistics.
     """
+    if _mixed(input, weight, bias, running_mean, running_var):
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum,
+                          eps).to(input.dtype)
     x = input._data
     if x.ndim == 0:
         raise IndexError("batch_norm: tuple index out of range (input must have at least 2 dims (N, C, *))")
@@ -394,6 +407,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                   weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each (sample, channel) over its spatial dims; running stats get the batch average of them."""
+    if _mixed(input, weight, bias, running_mean, running_var):
+        return instance_norm(input.float(), running_mean, running_var, weight, bias, use_input_stats, momentum,
+                             eps).to(input.dtype)
     x = input._data
     if use_input_stats:
         if _prod(x.shape[2:]) == 1:
@@ -451,9 +467,12 @@ def _check_normalized(input: Tensor, shape: tuple, weight, bias, op: str) -> Non
                 raise RuntimeError(f"{op}: expected {name} to have the input's dtype {input.dtype}, got {t.dtype}")
 
 
+@_amp.autocast_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over the last len(normalized_shape) dims, then y * weight + bias (elementwise)."""
+    if _mixed(input, weight, bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     shape = _normalized_shape(normalized_shape, "layer_norm")
     _check_normalized(input, shape, weight, bias, "layer_norm")
     _require_float(input, "LayerNormKernelImpl")
@@ -463,9 +482,12 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     return _normalize(input, weight, bias, axes, pshape, eps, fold=False)
 
 
+@_amp.autocast_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Split the channels (dim 1) into num_groups groups; normalise each (sample, group); per-channel affine."""
+    if _mixed(input, weight, bias):
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {x.ndim}")

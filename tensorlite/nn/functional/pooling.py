@@ -16,6 +16,7 @@ from math import prod
 
 import numpy as np
 
+from ...amp import policy as _amp
 from ...autograd.function import Function
 from ...backend import get_array_module
 from ...ops import activation as _act
@@ -301,6 +302,8 @@ def _pool_geometry(op: str, nd: int, input: Tensor, kernel_size, stride, padding
 # -- max pool ------------------------------------------------------------------------------------------------------
 def _max_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool,
               return_indices: bool):
+    if _amp.active[0] and not return_indices:  # max_pool3d (not max_pool3d_with_indices): float32 on CPU
+        input = _amp.cast_input(op, input)
     _check_input(op, input, nd)
     plan = _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     x = input._data
@@ -393,11 +396,13 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Tensor, kernel_size, s
     return flat.reshape(lead + out)
 
 
+@_amp.autocast_op("max_unpool1d")  # float32 under CPU autocast
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """Partial inverse of max_pool1d: input values placed at `indices` in a zero tensor."""
     return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
+@_amp.autocast_op("max_unpool2d")  # float32 under CPU autocast
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """Partial inverse of max_pool2d: y.flatten(-2)[..., indices] = input, zeros elsewhere.
 
@@ -406,6 +411,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
+@_amp.autocast_op("max_unpool3d")  # float32 under CPU autocast
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
     """Partial inverse of max_pool3d."""
     return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
@@ -462,6 +468,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                      divisor_override)
 
 
+@_amp.autocast_op("avg_pool3d")  # float32 under CPU autocast
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over kD x kH x kW windows of (N, C, D, H, W) or (C, D, H, W)."""
@@ -540,6 +547,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
 
 
+@_amp.autocast_op("adaptive_avg_pool3d")  # float32 under CPU autocast
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """Mean over adaptive windows of the last three dims."""
     return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
@@ -592,6 +600,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
+@_amp.autocast_op("adaptive_max_pool3d")  # float32 under CPU autocast
 def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
     """Max over adaptive windows of the last three dims."""
     return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
@@ -630,6 +639,7 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mo
     return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+@_amp.autocast_op("lp_pool3d")  # float32 under CPU autocast (torch builds it on avg_pool3d)
 def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
     """Power-average pooling over kD x kH x kW windows."""
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)

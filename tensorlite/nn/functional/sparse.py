@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.function import Function
+from ...autograd.function import Function, check_same_device
 from ...autograd.grad_mode import no_grad
 from ...backend import get_array_module
 from ...ops._index_dim import IndexAdd
@@ -96,6 +96,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     first rescaled in place to that norm. scale_grad_by_freq: each row's gradient is divided by the
     number of times its index occurs in `input`.
     """
+    check_same_device("embedding", weight, input)
     w = weight._data
     if w.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
@@ -142,6 +143,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
                          f"must have the same shape as the input ({input.shape})")
+    check_same_device("embedding_bag", weight, input, offsets, per_sample_weights)
     if weight._data.ndim != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight._data.ndim}")
     idx = _check_indices(input, "embedding_bag")

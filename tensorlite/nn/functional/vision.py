@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ...amp import policy as _amp
 from ...autograd.function import Function
 from ...backend import get_array_module
 from ...kernels import conv as _k
@@ -40,9 +41,9 @@ def _reduceat_adjoint(g, axis: int, idx, w, n_in: int):
             starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
             target[..., col[starts]] += np.add.reduceat(contrib, starts, axis=-1)
         else:  # CuPy: scatter-add (no reduceat)
-            import cupyx  # noqa: PLC0415
+            from ...backend.device import cupyx_module  # noqa: PLC0415
 
-            cupyx.scatter_add(target, (Ellipsis, xp.asarray(col)), contrib)
+            cupyx_module().scatter_add(target, (Ellipsis, xp.asarray(col)), contrib)
     return gx
 
 
@@ -482,6 +483,7 @@ def _reflect(c: Tensor, lo: float, hi: float) -> Tensor:
     return (extra + lo).where(even, hi - extra)
 
 
+@_amp.autocast_op("grid_sample")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample (N, C, H, W) at grid (N, Ho, Wo, 2) locations ((x, y) in [-1, 1]); bilinear or nearest, 4-D only.
