@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -104,21 +103,10 @@ def run_training(timeout: float) -> dict[str, Any]:
 
 # -- timing --------------------------------------------------------------------------------------------------
 def cuda_time_ms(fn: Callable[[], Any], repeats: int, warmup: int = 3) -> float:
-    """Median milliseconds of fn() between two CUDA events on the current stream."""
-    import cupy
+    """Median milliseconds of fn() between two CUDA events (the timer Triton's autotuner uses here)."""
+    from tensorlite.kernels._triton import cuda_do_bench
 
-    for _ in range(warmup):
-        fn()
-    cupy.cuda.Device().synchronize()
-    times = []
-    for _ in range(repeats):
-        start, end = cupy.cuda.Event(), cupy.cuda.Event()
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(cupy.cuda.get_elapsed_time(start, end))
-    return statistics.median(times)
+    return cuda_do_bench(fn, warmup=warmup, rep=repeats)
 
 
 def _row(suite: str, case: str, ours_ms: float, peer: str, peer_ms: float, flops: float, err: float | None,

@@ -30,7 +30,7 @@ import numpy
 from ._registry import register
 
 __all__ = [
-    "DevicePointer", "autotune", "available", "cdiv", "interpreting", "launch_arg", "register_lazy",
+    "DevicePointer", "autotune", "available", "cuda_do_bench", "cdiv", "interpreting", "launch_arg", "register_lazy",
     "unavailable_reason",
 ]
 
@@ -117,7 +117,7 @@ def launch_arg(array: Any) -> Any:
     raise TypeError(f"launch_arg: expected a CuPy or NumPy array, got {type(array).__name__}")
 
 
-def _cupy_do_bench(fn: Callable[[], Any], quantiles: Sequence[float] | None = None,
+def cuda_do_bench(fn: Callable[[], Any], quantiles: Sequence[float] | None = None,
                    warmup: int = 5, rep: int = 20) -> Any:
     """Median (or ``quantiles``) milliseconds of ``fn`` timed with CUDA events on CuPy's stream."""
     import cupy  # noqa: PLC0415
@@ -147,4 +147,4 @@ def autotune(configs: list[Any], key: list[str], **kwargs: Any) -> Callable[[Any
 
     if interpreting():
         return triton.autotune(configs=configs[:1], key=key, **kwargs)
-    return triton.autotune(configs=configs, key=key, do_bench=_cupy_do_bench, **kwargs)
+    return triton.autotune(configs=configs, key=key, do_bench=cuda_do_bench, **kwargs)

@@ -78,6 +78,18 @@ def _check(q: Any, k: Any, v: Any, name: str) -> None:
                          f"(B..., Lk, D), (B..., Lk, Dv)")
 
 
+def _check_backward(grad_out: Any, q: Any, k: Any, v: Any, out: Any, lse: Any, mask: Any, need_dmask: bool) -> None:
+    """What every backward implementation checks: q, k, v as forward, and grad_out, out, lse shaped to fit."""
+    _check(q, k, v, BACKWARD)
+    batch, lq, dv = q.shape[:-2], q.shape[-2], v.shape[-1]
+    if grad_out.shape != batch + (lq, dv) or out.shape != batch + (lq, dv) or lse.shape != batch + (lq,):
+        raise ValueError(f"{BACKWARD}: grad_out {grad_out.shape}, out {out.shape} and lse {lse.shape} do not fit "
+                         f"q {q.shape}, k {k.shape}, v {v.shape}: expected {batch + (lq, dv)}, {batch + (lq, dv)} "
+                         f"and {batch + (lq,)}")
+    if need_dmask and mask is None:
+        raise ValueError(f"{BACKWARD}: need_dmask=True asks for the gradient of a mask, but mask is None")
+
+
 def attention_forward(q: Any, k: Any, v: Any, mask: Any = None, causal: bool = False,
                       scale: float | None = None) -> tuple[Any, Any]:
     """(out, logsumexp) by the implementation the registry picks (see the module docstring)."""
@@ -88,7 +100,7 @@ def attention_forward(q: Any, k: Any, v: Any, mask: Any = None, causal: bool = F
 def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, out: Any, lse: Any, mask: Any = None,
                        causal: bool = False, scale: float | None = None, need_dmask: bool = False) -> tuple:
     """(dq, dk, dv[, dmask]) by the implementation the registry picks (see the module docstring)."""
-    _check(q, k, v, BACKWARD)
+    _check_backward(grad_out, q, k, v, out, lse, mask, need_dmask)
     return dispatch(BACKWARD, device_of(q))(grad_out, q, k, v, out, lse, mask, causal, scale, need_dmask)
 
 

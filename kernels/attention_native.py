@@ -32,6 +32,7 @@ import numpy
 from . import _native
 from ._registry import register
 from .attention import (
+    _check_backward,
     BACKWARD,
     FORWARD,
     _check,
@@ -109,14 +110,8 @@ def attention_forward_native(q: Any, k: Any, v: Any, mask: Any = None, causal: b
 def attention_backward_native(grad_out: Any, q: Any, k: Any, v: Any, out: Any, lse: Any, mask: Any = None,
                               causal: bool = False, scale: float | None = None, need_dmask: bool = False) -> tuple:
     """(dq, dk, dv[, dmask]) by the fused C++ kernel (see the module docstring)."""
-    _check(q, k, v, BACKWARD)
+    _check_backward(grad_out, q, k, v, out, lse, mask, need_dmask)
     batch, lq, lk, dv = q.shape[:-2], q.shape[-2], k.shape[-2], v.shape[-1]
-    if grad_out.shape != batch + (lq, dv) or out.shape != batch + (lq, dv) or lse.shape != batch + (lq,):
-        raise ValueError(f"{BACKWARD}: grad_out {grad_out.shape}, out {out.shape} and lse {lse.shape} do not fit "
-                         f"q {q.shape}, k {k.shape}, v {v.shape}: expected {batch + (lq, dv)}, {batch + (lq, dv)} "
-                         f"and {batch + (lq,)}")
-    if need_dmask and mask is None:
-        raise ValueError(f"{BACKWARD}: need_dmask=True asks for the gradient of a mask, but mask is None")
     if _empty(q, k, v) or q.dtype == numpy.float16:
         return attention_backward_reference(grad_out, q, k, v, out, lse, mask, causal, scale, need_dmask)
     ext = _native.require()

@@ -5,7 +5,7 @@ from typing import Any, Callable, Iterable
 
 from .. import creation
 from ..autograd.grad_mode import no_grad
-from ..ops.elementwise import maximum
+from ..backend.device import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _scalar_dtype, _to_scalar
 
@@ -76,26 +76,37 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = creation.zeros_like(p)
             exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
-            step_t += 1
+            # The update runs on the raw arrays in place (as torch's foreach kernels do), bumping versions.
+            param, g, m, v = p._data, grad._data, exp_avg._data, exp_avg_sq._data
+            step_t._data += 1
+            step_t._vc[0] += 1
             if weight_decay != 0:
                 if decoupled:
-                    p.mul_(1 - lr * weight_decay)
+                    param *= 1 - lr * weight_decay
                 else:
-                    grad = grad.add(p, alpha=weight_decay)
-            exp_avg.lerp_(grad, 1 - beta1)
-            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            step = step_t.item()
+                    g = g + weight_decay * param
+            w = 1 - beta1  # m <- lerp(m, g, w), in torch's two-sided form (exact at w = 1)
+            if w < 0.5:
+                m += w * (g - m)
+            else:
+                m[...] = g - (g - m) * (1 - w)
+            v *= beta2
+            v += (1 - beta2) * g * g
+            step = float(step_t._data)
             bias_correction1 = 1 - beta1 ** step
-            bias_correction2 = 1 - beta2 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
             step_size = lr / bias_correction1
-            bias_correction2_sqrt = bias_correction2 ** 0.5
             if amsgrad:
                 max_sq = state["max_exp_avg_sq"]
-                max_sq.copy_(maximum(max_sq, exp_avg_sq))
-                denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-            else:
-                denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-            p.addcdiv_(exp_avg, denom, value=-step_size)
+                xp = get_array_module(param)
+                xp.maximum(max_sq._data, v, out=max_sq._data)
+                max_sq._vc[0] += 1
+                v = max_sq._data
+            denom = get_array_module(param).sqrt(v) / bias_correction2_sqrt
+            denom += eps
+            param += -step_size * m / denom
+            for t in (p, exp_avg, exp_avg_sq):
+                t._vc[0] += 1
 
 
 class AdamW(Adam):

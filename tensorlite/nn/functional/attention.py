@@ -223,8 +223,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                f"broadcast to the attention shape {list(target)}")
     scale = _k.default_scale(q.shape[-1]) if scale is None else float(scale)
     query, key, value = (_expand_batch(t, batch) for t in (query, key, value))
-    half = q.dtype == np.float16
-    if half:  # the kernels take float32/float64: compute half in float32, as PyTorch's CPU math does
+    # float16 goes to the kernels as is: they accumulate in float32 (the Triton kernel on CUDA with half
+    # tensor-core products; on the CPU the reference computes in float32, as PyTorch's CPU math does).
+    # The explicit-probabilities path (dropout) has no such kernel: it computes half in float32.
+    half = q.dtype == np.float16 and dropout_p > 0
+    if half:
         query, key, value = query.float(), key.float(), value.float()
     fmask = bool_mask = None
     if attn_mask is not None:
