@@ -10,7 +10,7 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 PIP         := $(VENV)/bin/pip
 STAMP       := $(VENV)/.tensorlite-installed
-CSRC        := $(wildcard csrc/*.cpp csrc/*.h)
+CSRC        := $(wildcard csrc/*.cpp csrc/*.h csrc/*.inc)
 PYTEST_ARGS ?=
 
 .PHONY: install test test-fast demo bench gradcheck info gpu-check clean distclean

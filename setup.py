@@ -218,7 +218,7 @@ ext_modules = [
     Extension(
         EXT_NAME,
         sources=_relative(list((ROOT / "csrc").glob("*.cpp"))),
-        depends=_relative(list((ROOT / "csrc").glob("*.h"))),
+        depends=_relative(sorted((ROOT / "csrc").glob("*.h")) + sorted((ROOT / "csrc").glob("*.inc"))),
         language="c++",
         optional=True,  # setuptools then skips copying a missing .so in editable/inplace builds
     )

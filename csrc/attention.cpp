@@ -67,24 +67,13 @@
 #include <malloc.h>  // _aligned_malloc
 #endif
 
+#include "common.h"
 #include "cpu_features.h"
 
 namespace py = pybind11;
 
-#if defined(__GNUC__)
-// 32/64-byte vector arguments of the always-inline helpers below never reach a call boundary.
-#pragma GCC diagnostic ignored "-Wpsabi"
-#define TL_INLINE inline __attribute__((always_inline))
-#define TL_VECTOR_TYPES 1
-#else
-#define TL_INLINE inline
-#define TL_VECTOR_TYPES 0
-#endif
-
 namespace tensorlite {
 namespace {
-
-using i64 = std::int64_t;
 
 // Block sizes (rows of Q_i and of K_j/V_j).  Bc must be a multiple of every vector length
 // (16 floats); Br and Bc must be multiples of the register tile's rows (kMR).
@@ -177,12 +166,7 @@ T* thread_workspace(i64 count) {
 
 
 // ------------------------------------------------------------------------------------------
-// The three compiled paths.  attention_kernels.h holds the kernels (templates); it is
-// included once per path, inside that path's namespace and a region whose functions are all
-// compiled for the path's ISA (`#pragma GCC target`).  Every function of a path -- helpers
-// included -- is thereby generated for its own ISA, so the 64-byte vector code is never first
-// optimised for the SSE2 baseline and then inlined (which GCC does badly).  The targets are
-// subsets of what cpu_features.h requires before it selects the path.
+// The three compiled paths: attention_kernels.h (templates) once per ISA, by simd_paths.inc.
 // ------------------------------------------------------------------------------------------
 template <typename T>
 struct PathKernels {
@@ -193,56 +177,13 @@ struct PathKernels {
   bool (*backward_blocks)(const BackwardArgs<T>&, i64, i64);
 };
 
-namespace portable {
-#if TL_VECTOR_TYPES
-#define TL_SIMD_BYTES 16  // SSE2 on x86-64, NEON on aarch64, split into scalars elsewhere
-#else
-#define TL_SIMD_BYTES 0  // no vector types: one element per "vector"
-#endif
-#include "attention_kernels.h"
-#undef TL_SIMD_BYTES
-}  // namespace portable
-
-#if TL_HAVE_SIMD_PATHS && TL_VECTOR_TYPES
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-namespace avx2 {
-#define TL_SIMD_BYTES 32
-#include "attention_kernels.h"
-#undef TL_SIMD_BYTES
-}  // namespace avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq"))), \
-                             apply_to = function)
-#else
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
-#endif
-namespace avx512 {
-#define TL_SIMD_BYTES 64
-#include "attention_kernels.h"
-#undef TL_SIMD_BYTES
-}  // namespace avx512
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-constexpr unsigned kAttentionPaths = kAllPaths;
-#else
-constexpr unsigned kAttentionPaths = kPathBit(CpuPath::portable);
-#endif
+#define TL_PATH_HEADER "attention_kernels.h"
+#include "simd_paths.inc"
 
 template <typename T>
 PathKernels<T> select_kernels() {
 #if TL_HAVE_SIMD_PATHS && TL_VECTOR_TYPES
-  switch (kernel_path(kAttentionPaths)) {
+  switch (kernel_path(kCompiledPaths)) {
     case CpuPath::avx512:
       return avx512::kernels<T>();
     case CpuPath::avx2:
@@ -278,14 +219,6 @@ constexpr double kParallelWork = 1 << 20;
 template <typename T>
 bool worth_parallel(const Problem<T>& p) {
   return double(p.bh) * double(p.lq) * double(p.lk) * double(p.d + p.dv) >= kParallelWork;
-}
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
 }
 
 template <typename T>
@@ -518,7 +451,7 @@ py::tuple attention_backward(const py::array& dout, const py::array& q, const py
 }  // namespace
 
 void register_attention(py::module_& m) {
-  declare_kernel_paths("attention", kAttentionPaths);
+  declare_kernel_paths("attention", kCompiledPaths);
   m.def("attention_forward", &attention_forward, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("mask") = py::none(),
         py::arg("mask_offsets") = py::none(), py::arg("mask_rs") = 0, py::arg("mask_cs") = 0,
         py::arg("causal") = false, py::arg("scale") = 1.0,

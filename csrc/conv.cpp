@@ -54,61 +54,13 @@
 #include <omp.h>
 #endif
 
+#include "common.h"
 #include "cpu_features.h"
 
 namespace py = pybind11;
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi"  // vector arguments of always-inline helpers
-#define TL_INLINE inline __attribute__((always_inline))
-#define TL_VECTOR_TYPES 1
-#else
-#define TL_INLINE inline
-#define TL_VECTOR_TYPES 0
-#endif
-
 namespace tensorlite {
 namespace {
-
-using i64 = std::int64_t;
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-// A float buffer, 64-byte aligned, grown on demand and kept (its contents are scratch).
-struct Buffer {
-  float* ptr = nullptr;
-  i64 size = 0;
-  Buffer() = default;
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { std::free(ptr); }
-  float* get(i64 count) {
-    count = std::max<i64>(count, 1);
-    if (count > size) {
-      std::free(ptr);
-      // + 16 floats of slack: vector loads of a run's last element never leave the block
-      const std::size_t bytes = static_cast<std::size_t>((count + 16) * 4 + 63) / 64 * 64;
-      ptr = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (ptr == nullptr) {
-        size = 0;
-        throw std::bad_alloc();
-      }
-      size = count;
-    }
-    return ptr;
-  }
-  void release() {
-    std::free(ptr);
-    ptr = nullptr;
-    size = 0;
-  }
-};
 
 // A run of consecutive output positions (one im2col row segment): positions pos .. pos+len-1
 // of a block, image n, output row oh, columns ow .. ow+len-1; base: the packer's source offset.
@@ -198,63 +150,12 @@ struct ConvKernels {
   void (*backward_weight)(const ConvGeom&, const float*, const float*, float*);
 };
 
-#define TL_CONV_KERNELS \
-  ConvKernels kernels(const char* name) { return {name, conv_forward, conv_backward_input, conv_backward_weight}; }
-
-namespace portable {
-#if TL_VECTOR_TYPES
-#define TL_SIMD_BYTES 16  // SSE2 on x86-64, NEON on aarch64
-#else
-#define TL_SIMD_BYTES 0
-#endif
-#include "gemm_f32.h"
-#include "conv_kernels.h"
-TL_CONV_KERNELS
-#undef TL_SIMD_BYTES
-}  // namespace portable
-
-#if TL_HAVE_SIMD_PATHS && TL_VECTOR_TYPES
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-namespace avx2 {
-#define TL_SIMD_BYTES 32
-#include "gemm_f32.h"
-#include "conv_kernels.h"
-TL_CONV_KERNELS
-#undef TL_SIMD_BYTES
-}  // namespace avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq"))), apply_to = function)
-#else
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")
-#endif
-namespace avx512 {
-#define TL_SIMD_BYTES 64
-#include "gemm_f32.h"
-#include "conv_kernels.h"
-TL_CONV_KERNELS
-#undef TL_SIMD_BYTES
-}  // namespace avx512
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-constexpr unsigned kConvPaths = kAllPaths;
-#else
-constexpr unsigned kConvPaths = kPathBit(CpuPath::portable);
-#endif
+#define TL_PATH_HEADER "conv_path.h"
+#include "simd_paths.inc"
 
 ConvKernels select_kernels() {
 #if TL_HAVE_SIMD_PATHS && TL_VECTOR_TYPES
-  switch (kernel_path(kConvPaths)) {
+  switch (kernel_path(kCompiledPaths)) {
     case CpuPath::avx512:
       return avx512::kernels("avx512");
     case CpuPath::avx2:
@@ -413,7 +314,7 @@ void release_workspace() {
 }  // namespace
 
 void register_conv(py::module_& m) {
-  declare_kernel_paths("conv2d", kConvPaths);
+  declare_kernel_paths("conv2d", kCompiledPaths);
   m.def("conv2d_forward", &conv2d_forward, py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("stride"),
         py::arg("padding"), py::arg("dilation"), py::arg("groups"),
         "y = conv2d(x, w) + bias, float32 NCHW (contract: tensorlite.kernels.conv).");

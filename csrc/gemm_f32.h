@@ -75,11 +75,12 @@ TL_INLINE void vstore(float* p, vfloat v) { std::memcpy(p, &v, sizeof(vfloat)); 
 // x - 0 is x exactly (also for -0), so this folds to one broadcast (into the FMA's memory operand).
 TL_INLINE vfloat vsplat(float x) { return x - vfloat{}; }
 
-// tile (kMR x kNR, row-major) = sum_{kk < kc} a[kk][0:kMR] (outer) b[kk][0:kNR].
+// acc (kMR x kNV vectors) = sum_{kk < kc} a[kk][0:kMR] (outer) b[kk][0:kNR]: the register tile.
 // a: one packed A panel (kc x kMR), b: one packed B panel (kc x kNR).  GCC contracts the
 // multiply-add into an FMA on the paths that have one (C++ defaults to -ffp-contract=fast).
-TL_INLINE void micro_kernel(i64 kc, const float* __restrict a, const float* __restrict b, float* __restrict tile) {
-  vfloat acc[kMR][kNV];
+// Always inlined, so acc lives in registers in its callers.
+TL_INLINE void accumulate_tile(i64 kc, const float* __restrict a, const float* __restrict b,
+                                vfloat (&acc)[kMR][kNV]) {
   for (int i = 0; i < kMR; ++i)
     for (int v = 0; v < kNV; ++v) acc[i][v] = vfloat{};
   for (i64 kk = 0; kk < kc; ++kk) {
@@ -90,6 +91,12 @@ TL_INLINE void micro_kernel(i64 kc, const float* __restrict a, const float* __re
       for (int v = 0; v < kNV; ++v) acc[i][v] += ai * bv[v];
     }
   }
+}
+
+// tile (kMR x kNR, row-major) = the register tile of accumulate_tile.
+TL_INLINE void micro_kernel(i64 kc, const float* __restrict a, const float* __restrict b, float* __restrict tile) {
+  vfloat acc[kMR][kNV];
+  accumulate_tile(kc, a, b, acc);
   for (int i = 0; i < kMR; ++i)
     for (int v = 0; v < kNV; ++v) vstore(tile + i * kNR + v * kLanes, acc[i][v]);
 }

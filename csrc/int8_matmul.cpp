@@ -69,6 +69,7 @@
 #include <new>
 #include <string>
 
+#include "common.h"
 #include "cpu_features.h"
 #include "int8_matmul_kernels.h"  // the micro-kernels of each path, and the epilogue
 
@@ -84,14 +85,6 @@ namespace {
 using namespace int8;  // NOLINT(build/namespaces): this file is their driver
 
 constexpr std::int64_t kParallelOps = 1 << 20;  // below ~1 MOP a fork/join costs more than it saves
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
 
 void* aligned_alloc64(std::size_t bytes) {
   bytes = static_cast<std::size_t>(round_up(static_cast<std::int64_t>(std::max<std::size_t>(bytes, 1)), 64));
@@ -114,12 +107,12 @@ void aligned_free64(void* p) {
 // Workspace: 64-byte aligned, grow-only buffers, one set per thread (thread_local), reused
 // across calls.  A fresh multi-megabyte allocation would be page-faulted in on every call.
 
-class Buffer {
+class ByteBuffer {
  public:
-  Buffer() = default;
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { aligned_free64(ptr_); }
+  ByteBuffer() = default;
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
+  ~ByteBuffer() { aligned_free64(ptr_); }
 
   template <typename T>
   T* get(std::int64_t count) {
@@ -142,13 +135,13 @@ class Buffer {
 };
 
 struct ThreadWorkspace {
-  Buffer a_pack;    // avx2 path: a task's A block as int16 micro-panels
-  Buffer partial;   // int32 partial C tile between K blocks
+  ByteBuffer a_pack;    // avx2 path: a task's A block as int16 micro-panels
+  ByteBuffer partial;   // int32 partial C tile between K blocks
   // Used by the calling thread only:
-  Buffer a_copy;    // A zero-padded to whole k-groups, when K % 4 != 0
-  Buffer row_sum;   // row sums of A
-  Buffer b_pack;    // packed B, when the caller passed an unpacked matrix
-  Buffer columns;   // per-column epilogue vectors, padded to whole panels
+  ByteBuffer a_copy;    // A zero-padded to whole k-groups, when K % 4 != 0
+  ByteBuffer row_sum;   // row sums of A
+  ByteBuffer b_pack;    // packed B, when the caller passed an unpacked matrix
+  ByteBuffer columns;   // per-column epilogue vectors, padded to whole panels
 };
 
 ThreadWorkspace& workspace() {

@@ -19,6 +19,7 @@ void register_attention(py::module_& m);
 void register_int8_matmul(py::module_& m);
 void register_peak_probe(py::module_& m);
 void register_conv(py::module_& m);
+void register_gemm(py::module_& m);
 }  // namespace tensorlite
 
 namespace {
@@ -53,4 +54,5 @@ PYBIND11_MODULE(_C, m) {
   tensorlite::register_int8_matmul(m);
   tensorlite::register_peak_probe(m);
   tensorlite::register_conv(m);
+  tensorlite::register_gemm(m);
 }

@@ -19,6 +19,7 @@ from . import cpu, int8_matmul  # int8_matmul: the module (its function of that 
 from . import attention, attention_native  # native after the module defining the contract
 from . import conv  # conv2d/conv3d forward and backward, im2col / col2im
 from . import conv_native  # native conv2d kernels (csrc/conv.cpp), after the module defining the contract
+from . import gemm  # the module (its function is gemm.gemm): float32 matrix products, native in csrc/gemm.cpp
 from ._native import load as load_native
 from ._registry import IMPL_PRIORITY, dispatch, forced, register, resolve, set_default, use
 from ._registry import available_impls as _available_impls

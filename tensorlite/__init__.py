@@ -8,6 +8,9 @@ Layers, bottom up: backend (NumPy/CuPy arrays) -> tensor (Tensor) -> autograd (g
 -> ops (differentiable operations) -> nn, optim, utils.data. See ARCHITECTURE in the README.
 """
 from ._version import __version__
+from .backend import memory as _memory
+
+_memory.keep_freed_memory()  # fewer page faults per training step; see tensorlite/backend/memory.py
 from ._dtype import (bool, dtype, double, float, float16, float32, float64, get_default_dtype, half, int, int8,
                      int16, int32, int64, long, promote_types, set_default_dtype, short, uint8, is_floating_point)
 from .backend import device

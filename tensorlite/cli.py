@@ -101,6 +101,15 @@ def collect_info() -> dict[str, Any]:
     }
 
 
+def _malloc_line() -> str:
+    from .backend import memory
+
+    if memory.applied():
+        return (f"freed memory kept in the process (glibc mmap threshold {memory.MMAP_THRESHOLD >> 20} MiB, trim "
+                f"threshold {memory.TRIM_THRESHOLD >> 20} MiB; TENSORLITE_KEEP_FREED_MEMORY=0 turns it off)")
+    return "the C library's defaults (see tensorlite/backend/memory.py)"
+
+
 def _print_info(info: dict[str, Any]) -> None:
     native = info["native"]
     if native["available"]:
@@ -121,6 +130,7 @@ def _print_info(info: dict[str, Any]) -> None:
         ("CUDA", info["cuda"]["detail"]),
         ("native", native_line),
         ("OpenMP", threads),
+        ("malloc", _malloc_line()),
     ]
     if native.get("cpu_path"):
         path = native["cpu_path"]

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -46,8 +43,8 @@ from tensorlite.kernels.conv_native import (
     conv2d_backward_weight_native,
     conv2d_forward_native,
 )
+from kernel_checks import assert_same_across_calls, assert_same_across_thread_counts, run_script, supported_paths
 
-ROOT = Path(__file__).resolve().parents[1]
 NATIVE, NATIVE_REASON = _native.load()
 HAS_CONV = NATIVE is not None and hasattr(NATIVE, "conv2d_forward")
 pytestmark = pytest.mark.skipif(not HAS_CONV,
@@ -297,43 +294,16 @@ def _det_results(seed: int = 17) -> list[np.ndarray]:
 
 
 def test_deterministic_across_calls():
-    first = _det_results()
-    for _ in range(2):
-        for a, b in zip(first, _det_results()):
-            np.testing.assert_array_equal(a, b)
-
-
-_THREADS_SCRIPT = """
-import sys, numpy as np
-sys.path.insert(0, {tests!r})
-from test_kernels_conv import _det_results
-np.savez({out!r}, *_det_results())
-"""
-
-
-def _run_script(script: str, **env_changes) -> subprocess.CompletedProcess:
-    env = dict(os.environ, **env_changes)
-    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    assert_same_across_calls(_det_results)
 
 
 def test_results_do_not_depend_on_the_thread_count(tmp_path):
-    """Bitwise the same with 1 and 3 OpenMP threads: the work split changes, the arithmetic does not."""
-    here = _det_results()
-    for threads in ("1", "3"):
-        out = tmp_path / f"t{threads}.npz"
-        proc = _run_script(_THREADS_SCRIPT.format(tests=str(ROOT / "tests"), out=str(out)), OMP_NUM_THREADS=threads)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        saved = np.load(out)
-        for i, a in enumerate(here):
-            np.testing.assert_array_equal(saved[f"arr_{i}"], a, err_msg=f"OMP_NUM_THREADS={threads}, result {i}")
+    """Bitwise the same with 1, 3 OpenMP threads: the work split changes, the arithmetic does not."""
+    assert_same_across_thread_counts("test_kernels_conv", _det_results, tmp_path, threads=("1", "3"))
 
 
 def _supported_paths() -> list[str]:
-    if not hasattr(NATIVE, "set_cpu_path"):
-        return []
-    order = ["portable", "avx2", "avx512"]
-    return order[: order.index(NATIVE.cpu_path()["best"]) + 1]
+    return supported_paths(NATIVE)
 
 
 @pytest.mark.parametrize("path", ["portable", "avx2", "avx512"])
@@ -366,7 +336,7 @@ print(json.dumps([C.conv2d_path(), C.kernel_paths()["conv2d"], err]))
 def test_environment_variable_selects_the_path(path):
     if path not in _supported_paths():
         pytest.skip(f"CPU path {path!r} not available here")
-    proc = _run_script(_ENV_PATH_SCRIPT, TENSORLITE_CPU_PATH=path)
+    proc = run_script(_ENV_PATH_SCRIPT, TENSORLITE_CPU_PATH=path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     used, declared, err = json.loads(proc.stdout.strip().splitlines()[-1])
     assert used == declared == path
@@ -482,7 +452,7 @@ C.conv2d_release_workspace()
 y = C.conv2d_forward(x, w, None, (1, 1), (1, 1), (1, 1), 1)  # the workspaces are made again
 print(json.dumps([grown, float(y[0, 0, 5, 5])]))
 """
-    proc = _run_script(script)
+    proc = run_script(script)
     assert proc.returncode == 0, proc.stderr[-2000:]
     grown, value = json.loads(proc.stdout.strip().splitlines()[-1])
     assert grown < 4 * 2**20, f"RSS grew by {grown} bytes over 5 calls of one shape"
