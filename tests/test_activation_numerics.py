@@ -270,3 +270,20 @@ def test_integer_inputs_follow_pytorch():
         tl.relu(tl.tensor([True, False]))
     with pytest.raises(RuntimeError):
         i.clone().sigmoid_()  # a float result cannot be written into an int64 tensor
+
+
+@pytest.mark.parametrize("poison", [np.inf, -np.inf, np.nan])
+def test_relu_backward_large_input_selects_not_multiplies(poison):
+    """Large inputs take relu's multiply-by-mask backward: a non-finite gradient where the input was
+    negative must still give 0 there (as torch's select does), and no -0.0 appears."""
+    n = 20000
+    x_np = np.linspace(-1, 1, n).astype(np.float32)
+    g_np = -np.ones(n, np.float32)
+    g_np[:10] = poison  # x < 0 there: the gradient is dropped
+    g_np[-1] = poison  # x > 0 there: the gradient passes
+    x = tl.tensor(x_np, requires_grad=True)
+    tl.relu(x).backward(tl.tensor(g_np))
+    tx = torch.tensor(x_np, requires_grad=True)
+    torch.relu(tx).backward(torch.tensor(g_np))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    assert not np.signbit(x.grad.numpy()[:n // 2 - 1]).any()  # zeros are +0.0, as torch's
