@@ -27,8 +27,13 @@ $(STAMP): pyproject.toml setup.py $(CSRC) | $(VENV)
 
 install: $(STAMP)
 
+# The suite runs on the fastest kernels available (native where built); then the op registry and
+# the nn layers run once more on the NumPy reference kernels alone (TENSORLITE_NO_EXT=1), so both
+# implementations of every kernel pass the same op-level tests.
+REFERENCE_TESTS := tests/test_ops.py tests/test_nn_conv_modules.py tests/test_nn_attention.py tests/test_nn_layers.py
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+	TENSORLITE_NO_EXT=1 $(PY) -m pytest $(REFERENCE_TESTS) $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
