@@ -49,6 +49,7 @@ PYBIND11_MODULE(_C, m) {
   // loop for the baseline ISA).
   tensorlite::register_cpu_features(m);
   tensorlite::declare_kernel_paths("gelu_forward", tensorlite::kPathBit(tensorlite::CpuPath::portable));
+  tensorlite::declare_kernel_paths("gelu_backward", tensorlite::kPathBit(tensorlite::CpuPath::portable));
   tensorlite::register_gelu(m);
   tensorlite::register_attention(m);
   tensorlite::register_int8_matmul(m);

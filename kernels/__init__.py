@@ -24,7 +24,7 @@ from ._native import load as load_native
 from ._registry import IMPL_PRIORITY, dispatch, forced, register, resolve, set_default, use
 from ._registry import available_impls as _available_impls
 from ._registry import kernels as names
-from .gelu import gelu_forward
+from .gelu import gelu_backward, gelu_forward
 from .int8_matmul import PackedInt8Weight, int8_linear, pack_int8_weight
 from .special import erf, erfc
 
@@ -50,6 +50,7 @@ __all__ = [
     "erf",
     "erfc",
     "forced",
+    "gelu_backward",
     "gelu_forward",
     "int8_linear",
     "load_native",

@@ -7,8 +7,17 @@
 Layers, bottom up: backend (NumPy/CuPy arrays) -> tensor (Tensor) -> autograd (graph, engine)
 -> ops (differentiable operations) -> nn, optim, utils.data. See ARCHITECTURE in the README.
 """
+import warnings as _warnings
+
 from ._version import __version__
 from .backend import memory as _memory
+
+# NumPy reports inf/nan arithmetic ("overflow encountered in multiply") as RuntimeWarnings; PyTorch's
+# ops are silent about it, and so are ours.  The filter matches only NumPy's floating-point messages
+# raised from tensorlite's own modules (no cost per op: filters are consulted only when a warning fires),
+# so NumPy code outside tensorlite keeps its warnings.
+_warnings.filterwarnings("ignore", message=r"(overflow|invalid value|divide by zero|underflow) encountered in",
+                         category=RuntimeWarning, module=r"tensorlite(\.|$)")
 
 _memory.keep_freed_memory()  # fewer page faults per training step; see tensorlite/backend/memory.py
 from ._dtype import (bool, dtype, double, float, float16, float32, float64, get_default_dtype, half, int, int8,

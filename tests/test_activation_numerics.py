@@ -287,3 +287,20 @@ def test_relu_backward_large_input_selects_not_multiplies(poison):
     torch.relu(tx).backward(torch.tensor(g_np))
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
     assert not np.signbit(x.grad.numpy()[:n // 2 - 1]).any()  # zeros are +0.0, as torch's
+
+
+def test_inf_and_nan_arithmetic_is_silent_like_torch():
+    """PyTorch says nothing about x / 0, overflow or log(0); neither do tensorlite's ops, while NumPy
+    code outside tensorlite keeps its RuntimeWarnings.  (A subprocess: pytest manages warning filters.)"""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, tensorlite as tl\n"
+            "x = tl.tensor([1.0, 0.0, -1.0])\n"
+            "r = [x / 0, tl.tensor([6e4], dtype=tl.float16) * 2, tl.log(tl.tensor([0.0, -1.0])), tl.exp(x * 1e4)]\n"
+            "print('ours done', flush=True)\n"
+            "np.array([1.0]) / 0\n")
+    proc = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "ours done" in proc.stdout
+    assert proc.stderr.count("RuntimeWarning") == 1 and "<string>:5" in proc.stderr, proc.stderr

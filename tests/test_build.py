@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import tensorlite as tl
 import tensorlite.kernels as K
 from tensorlite.kernels import _native
 from tensorlite.kernels.special import erf, erfc
@@ -131,6 +132,45 @@ def test_gelu_native_matches_reference(dtype: type, n: int, contiguous: bool, ap
         want = K.gelu_forward(x, approximate)
     np.testing.assert_array_equal(x, before)  # input untouched
     _assert_gelu_close(got, want, x)
+
+
+@requires_native
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("contiguous", [True, False], ids=["contiguous", "strided"])
+@pytest.mark.parametrize("n", [0, 1, 7, 100_000])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_backward_native_matches_reference(dtype: type, n: int, contiguous: bool, approximate: str) -> None:
+    x = _gelu_input(n, dtype, contiguous)
+    g = _gelu_input(n, dtype, contiguous)[::-1]
+    with K.use("native"):
+        got = K.gelu_backward(g, x, approximate)
+    with K.use("reference"):
+        want = K.gelu_backward(g, x, approximate)
+    assert got.shape == want.shape == x.shape and got.dtype == want.dtype == x.dtype
+    # The slope Phi(x) + x phi(x) cancels to 0 near x = -0.75, so the error is bounded relative to
+    # its terms (|Phi| <= 1, |x phi| <= 0.25; the slope itself stays under 1.2), not to the result:
+    # a few ulps of |g| (measured: at most 7 eps |g|, the tanh form).
+    eps = np.finfo(dtype).eps
+    bound = 16 * eps * np.abs(g.astype(np.float64)) + SUBNORMAL_SLACK[dtype]
+    err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    assert (err <= bound).all(), f"max error {err.max()!r}"
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gelu_backward_matches_torch(dtype: str, approximate: str) -> None:
+    """Through the op: the first-order backward takes the kernel (native where built)."""
+    torch = pytest.importorskip("torch")
+    x_np = _gelu_input(5000, getattr(np, dtype), True)
+    g_np = np.random.default_rng(3).standard_normal(x_np.shape).astype(x_np.dtype)
+    x = tl.tensor(x_np, requires_grad=True)
+    tl.nn.functional.gelu(x, approximate=approximate).backward(tl.tensor(g_np))
+    # The oracle is torch in float64 (its float32 kernel flushes the left tail, x < -5, to 0, where the
+    # kernel here computes in float64 and keeps ~1e-6).
+    tx = torch.tensor(x_np.astype(np.float64), requires_grad=True)
+    torch.nn.functional.gelu(tx, approximate=approximate).backward(torch.tensor(g_np.astype(np.float64)))
+    tol = 1e-6 if dtype == "float32" else 1e-14  # absolute: |g| ~ 1 and the slope cancels near x = -0.75
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=tol, atol=tol)
 
 
 @requires_native

@@ -16,7 +16,8 @@ import numpy as np
 from ..amp import policy as _amp
 from ..autograd.function import Function
 from ..backend import get_array_module
-from ..kernels import gelu_forward
+from ..autograd import grad_mode
+from ..kernels import gelu_backward, gelu_forward
 from ..tensor import Tensor, _wrap_dim
 from ._activation_base import (_kind, _normal_cdf, _normal_pdf, _require_float, _to_float, _type_name, _where,
                                quiet_at_infinity)
@@ -248,6 +249,12 @@ class Gelu(Function):
     @quiet_at_infinity
     def backward(self, grad):
         (x,) = self.inputs
+        if not grad_mode._grad_enabled[0]:  # first order: one kernel pass (native where built)
+            g, v = grad._data, x._data
+            if v.dtype == np.float16:
+                return Tensor._wrap(gelu_backward(g.astype(np.float32), v.astype(np.float32),
+                                                  self.approximate).astype(np.float16))
+            return Tensor._wrap(gelu_backward(g.astype(v.dtype, copy=False), v, self.approximate))
         if self.approximate == "none":
             return grad * (_normal_cdf(x) + x * _normal_pdf(x))
         x_sq = x * x
