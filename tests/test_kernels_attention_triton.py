@@ -28,6 +28,7 @@ import pytest
 import tensorlite as tl
 import tensorlite.kernels as K
 from tensorlite.kernels.attention import attention_backward_reference, attention_forward_reference
+from triton_aot import run_aot_script
 
 pytestmark = pytest.mark.triton_interpret
 
@@ -265,44 +266,38 @@ def test_use_triton_without_interpreter_or_cuda_says_why(monkeypatch):
 
 
 # -- the GPU compilation path, without a GPU -------------------------------------------------------------------
+# The host functions run on NumPy arrays with the launches recorded (tests/triton_aot.py); each launch compiles
+# for sm_90 with the smallest and the largest autotune configs, specialised as a real launch would be.  The cases
+# cover MASK_KIND 0 / 1 (float) / 2 (bool), CAUSAL on and off, NEED_DS on and off, float16 and float32
+# (PRECISION ieee and tf32), equal and different head dims.
 _AOT = """
-import triton
-from triton.backends.compiler import GPUTarget
-from triton.compiler import ASTSource
+import numpy as np
+from triton_aot import compile_all, recorded_launches
 from tensorlite.kernels import attention_triton as T
 
-def compile_for_sm90(kernel, dtype, consts):
-    fn = kernel
-    while not isinstance(fn, triton.runtime.jit.JITFunction):  # unwrap the autotuner
-        fn = fn.fn
-    ptrs = {"LSE": "*fp32", "DELTA": "*fp32", "DS": "*fp32", "M": "*u8" if consts.get("MASK_KIND") == 2 else "*fp32"}
-    sig = {}
-    for name in fn.arg_names:
-        if name in consts:
-            sig[name] = "constexpr"
-        elif name in ("Q", "K", "V", "M", "O", "LSE", "DO", "DELTA", "DK", "DVO", "DS", "DQ"):
-            sig[name] = ptrs.get(name, "*" + dtype)
-        else:
-            sig[name] = "fp32" if name == "scale" else "i32"
-    constexprs = {(fn.arg_names.index(n),): v for n, v in consts.items()}
-    triton.compile(ASTSource(fn, sig, constexprs=constexprs), target=GPUTarget("cuda", 90, 32))
-
-blocks = dict(PRECISION="tf32", BLOCK_M=64, BLOCK_N=32, BLOCK_D=64, BLOCK_DV=64)
-fp16 = dict(blocks, MASK_KIND=1, CAUSAL=True)
-compile_for_sm90(T._attn_fwd, "fp16", fp16)
-compile_for_sm90(T._attn_bwd_preprocess, "fp16", dict(BLOCK_M=64, BLOCK_DV=64))
-compile_for_sm90(T._attn_bwd_dkdv, "fp16", dict(fp16, NEED_DS=True))
-compile_for_sm90(T._attn_bwd_dq, "fp16", fp16)
-compile_for_sm90(T._attn_fwd, "fp32", dict(blocks, PRECISION="ieee", MASK_KIND=2, CAUSAL=False))
-compile_for_sm90(T._attn_bwd_dq, "fp32", dict(blocks, PRECISION="ieee", MASK_KIND=0, CAUSAL=False, M=None))
-print("compiled")
+# name: (dtype, batch, Lq, Lk, D, Dv, mask, causal, need_dmask)
+CASES = {
+    "fp16 float mask causal dmask": (np.float16, (2, 2), 40, 40, 64, 64, "float", True, True),
+    "fp32 bool mask": (np.float32, (1, 3), 33, 17, 32, 32, "bool", False, False),
+    "fp32 no mask, D 16 Dv 48, tf32": (np.float32, (2,), 20, 70, 16, 48, None, False, False),
+}
+case = [""]
+with recorded_launches(T, lambda: case[0]) as launches:
+    for name, (dtype, batch, lq, lk, d, dv, mask_kind, causal, need_dmask) in CASES.items():
+        case[0] = name
+        T.FP32_DOT_PRECISION = "tf32" if name.endswith("tf32") else "ieee"
+        q, k, v = (np.zeros(batch + s, dtype) for s in ((lq, d), (lk, d), (lk, dv)))
+        mask = None if mask_kind is None else np.zeros((lq, lk), np.bool_ if mask_kind == "bool" else dtype)
+        out, lse = T.attention_forward(q, k, v, mask, causal)
+        T.attention_backward(np.zeros(out.shape, dtype), q, k, v, out, lse, mask, causal, need_dmask=need_dmask)
+assert {launch.name for launch in launches} == {"_attn_fwd", "_attn_bwd_preprocess", "_attn_bwd_dkdv",
+                                               "_attn_bwd_dq"}
+compile_all(launches)
 """
 
 
 @pytest.mark.slow
-def test_kernels_compile_for_a_gpu_target():
+def test_kernels_compile_for_a_gpu_target(tmp_path):
     """The compiled (non-interpreted) path: Triton lowers every kernel to sm_90 machine code, which needs
     no GPU, so errors the interpreter is lenient about (types, constexpr branches) show here."""
-    env = {**os.environ, "TRITON_INTERPRET": "0", "TRITON_DEFAULT_FP_FUSION": "1"}
-    run = subprocess.run([sys.executable, "-c", _AOT], capture_output=True, text=True, env=env, timeout=600)
-    assert run.returncode == 0 and "compiled" in run.stdout, run.stderr[-4000:]
+    print(run_aot_script(_AOT, tmp_path))

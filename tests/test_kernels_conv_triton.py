@@ -24,6 +24,7 @@ import pytest
 import tensorlite as tl
 import tensorlite.kernels as K
 from tensorlite.kernels import conv as kconv
+from triton_aot import run_aot_script
 
 pytestmark = pytest.mark.triton_interpret
 
@@ -205,3 +206,64 @@ def test_import_tensorlite_does_not_import_triton():
             "assert 'tensorlite.kernels.conv_triton' not in sys.modules; "
             "assert 'tensorlite.kernels.int8_matmul_triton' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ), timeout=120)
+
+
+# -- the GPU compilation path, without a GPU -------------------------------------------------------------------
+# Each case runs the three host functions on NumPy arrays with the launches recorded (tests/triton_aot.py), and
+# every launch is compiled for sm_90 with the smallest and the largest autotune configs, specialised as a real
+# launch would be (arguments equal to 1 become constants: stride / dilation / padding 1, depthwise Cg = Og = 1,
+# unit memory strides, SPLIT = 1).  Between them the cases take every constexpr branch: kernel 1x1 / 3x3 / 5x5 /
+# 1x3, bias on and off, PRECISION ieee and tf32, float32 and float16, groups (depthwise, multiplier 2),
+# NCHW / channels-last / unaligned sliced inputs, and the weight gradient's split = 1 (output in the input
+# dtype) and split > 1 (float32 partial sums).
+_CONV_AOT = """
+import numpy as np
+from triton_aot import compile_all, recorded_launches
+from tensorlite.kernels import conv_triton as T
+
+# name: (dtype, N, C, H, W, O, groups, kernel, stride, padding, dilation, bias, layout, tf32, splits)
+CASES = {
+    "fp32 3x3 s1 p1 bias NCHW": (np.float32, 2, 16, 16, 16, 32, 1, (3, 3), (1, 1), (1, 1), (1, 1), True, "nchw",
+                                 False, (1, 3)),
+    "fp16 3x3 s2 d2 groups2 channels-last": (np.float16, 1, 6, 9, 7, 4, 2, (3, 3), (2, 2), (1, 1), (2, 2), False,
+                                             "nhwc", False, (1, 4)),
+    "fp16 depthwise 3x3 s1 bias": (np.float16, 2, 8, 8, 8, 8, 8, (3, 3), (1, 1), (1, 1), (1, 1), True, "nchw",
+                                   False, (1,)),
+    "fp32 depthwise x2 5x5 s2 sliced": (np.float32, 1, 4, 11, 10, 8, 4, (5, 5), (2, 2), (2, 2), (1, 1), False,
+                                        "sliced", False, (1,)),
+    "fp32 1x1 s1 p0 tf32 bias": (np.float32, 2, 8, 5, 6, 16, 1, (1, 1), (1, 1), (0, 0), (1, 1), True, "nchw",
+                                 True, (1,)),
+    "fp16 1x3 s(1,2) p(0,1)": (np.float16, 1, 3, 6, 9, 5, 1, (1, 3), (1, 2), (0, 1), (1, 1), True, "nchw",
+                               False, (1,)),
+}
+case = [""]
+with recorded_launches(T, lambda: case[0]) as launches:
+    for name, (dtype, n, c, h, w, o, groups, kernel, stride, padding, dilation, has_bias, layout, tf32,
+               splits) in CASES.items():
+        case[0] = name
+        T.ALLOW_TF32 = tf32
+        if layout == "nhwc":  # channels-last memory seen as NCHW: the channel stride is 1
+            x = np.zeros((n, h, w, c), dtype).transpose(0, 3, 1, 2)
+        elif layout == "sliced":  # starts one element into its allocation: no 16-byte alignment
+            x = np.zeros((n, c, h, w + 1), dtype)[..., 1:]
+        else:
+            x = np.zeros((n, c, h, w), dtype)
+        wt = np.zeros((o, c // groups, *kernel), dtype)
+        bias = np.zeros(o, dtype) if has_bias else None
+        geom = (stride, padding, dilation, groups)
+        y = T.conv2d_forward(x, wt, bias, *geom)
+        T.conv2d_backward_input(np.zeros(y.shape, dtype), wt, x.shape, *geom)
+        for split in splits:
+            T.conv2d_backward_weight(x, np.zeros(y.shape, dtype), wt.shape, *geom, split=split)
+    T.ALLOW_TF32 = False
+kernels = {launch.name for launch in launches}
+assert kernels == {"_forward_kernel", "_backward_input_kernel", "_backward_weight_kernel"}, kernels
+compile_all(launches)
+"""
+
+
+@pytest.mark.slow
+def test_conv_kernels_compile_for_sm90(tmp_path):
+    """Triton lowers every conv kernel, in each constexpr branch, to sm_90 machine code (no GPU needed), so
+    errors the interpreter is lenient about (types, branches it never takes) show here."""
+    print(run_aot_script(_CONV_AOT, tmp_path))

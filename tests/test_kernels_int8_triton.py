@@ -22,6 +22,7 @@ import pytest
 
 import tensorlite.kernels as K
 from tensorlite.kernels import int8_matmul as im
+from triton_aot import run_aot_script
 
 pytestmark = pytest.mark.triton_interpret
 
@@ -205,3 +206,53 @@ def test_int8_triton_dispatch_and_packing():
     np.testing.assert_array_equal(p.data, ref.data)
     np.testing.assert_array_equal(p.col_sums, ref.col_sums)
     np.testing.assert_array_equal(p.unpack(), b)
+
+
+# -- the GPU compilation path, without a GPU -------------------------------------------------------------------
+# The host functions run on NumPy arrays with the launches recorded (tests/triton_aot.py); each launch compiles
+# for sm_90 with the smallest and the largest autotune configs, specialised as a real launch would be (M = 1,
+# unit strides and K4 = 1 become constants).  Between them the cases take every constexpr branch: PACKED on/off,
+# the plain int32 product and the LINEAR epilogue with each zero-point combination (HAS_AZP, HAS_WZP, both,
+# neither), HAS_BIAS and RELU on and off, contiguous, transposed and unaligned (sliced) operands.
+_INT8_AOT = """
+import numpy as np
+from triton_aot import compile_all, recorded_launches
+from tensorlite.kernels import int8_matmul_triton as T
+from tensorlite.kernels.int8_matmul import pack_int8_weight_reference
+
+def i8(*shape):
+    return np.zeros(shape, np.int8)
+
+def f32(n):
+    return np.ones(n, np.float32)
+
+def i32(n):
+    return np.zeros(n, np.int32)
+
+case = [""]
+with recorded_launches(T, lambda: case[0]) as launches:
+    case[0] = "matmul plain contiguous"
+    T.int8_matmul(i8(64, 128), i8(128, 96))
+    case[0] = "matmul packed M=1"
+    T.int8_matmul(i8(1, 100), pack_int8_weight_reference(i8(100, 40)))
+    case[0] = "matmul plain, a transposed, b sliced (unaligned)"
+    T.int8_matmul(i8(70, 33).T, i8(70, 41)[:, 1:])
+    case[0] = "linear plain, no zero points, no bias, no relu"
+    T.int8_linear(i8(48, 64), i8(64, 32), f32(48), f32(32), None, None, None, False)
+    case[0] = "linear plain, both zero points, bias, relu"
+    T.int8_linear(i8(40, 257), i8(257, 70), f32(40), f32(70), i32(40), i32(70), f32(70), True)
+    case[0] = "linear packed, w zero point, bias"
+    T.int8_linear(i8(3, 130), pack_int8_weight_reference(i8(130, 70)), f32(3), f32(70), None, i32(70), f32(70),
+                  False)
+    case[0] = "linear packed, a zero point, relu"
+    T.int8_linear(i8(16, 64), pack_int8_weight_reference(i8(64, 64)), f32(16), f32(64), i32(16), None, None, True)
+assert {launch.name for launch in launches} == {"_int8_gemm_kernel"}
+compile_all(launches)
+"""
+
+
+@pytest.mark.slow
+def test_int8_kernels_compile_for_sm90(tmp_path):
+    """Triton lowers the int8 kernel, in each constexpr branch, to sm_90 machine code (no GPU needed), so errors
+    the interpreter is lenient about (types, branches it never takes) show here."""
+    print(run_aot_script(_INT8_AOT, tmp_path))
