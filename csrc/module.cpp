@@ -20,6 +20,7 @@ void register_int8_matmul(py::module_& m);
 void register_peak_probe(py::module_& m);
 void register_conv(py::module_& m);
 void register_gemm(py::module_& m);
+void register_layer_norm(py::module_& m);
 }  // namespace tensorlite
 
 namespace {
@@ -56,4 +57,7 @@ PYBIND11_MODULE(_C, m) {
   tensorlite::register_peak_probe(m);
   tensorlite::register_conv(m);
   tensorlite::register_gemm(m);
+  tensorlite::declare_kernel_paths("layer_norm_forward", tensorlite::kPathBit(tensorlite::CpuPath::portable));
+  tensorlite::declare_kernel_paths("layer_norm_backward", tensorlite::kPathBit(tensorlite::CpuPath::portable));
+  tensorlite::register_layer_norm(m);
 }

@@ -25,6 +25,7 @@ from ._registry import IMPL_PRIORITY, dispatch, forced, register, resolve, set_d
 from ._registry import available_impls as _available_impls
 from ._registry import kernels as names
 from .gelu import gelu_backward, gelu_forward
+from .layer_norm import layer_norm_backward, layer_norm_forward  # registers them; native: csrc/layer_norm.cpp
 from .int8_matmul import PackedInt8Weight, int8_linear, pack_int8_weight
 from .special import erf, erfc
 
@@ -53,6 +54,8 @@ __all__ = [
     "gelu_backward",
     "gelu_forward",
     "int8_linear",
+    "layer_norm_backward",
+    "layer_norm_forward",
     "load_native",
     "names",
     "pack_int8_weight",

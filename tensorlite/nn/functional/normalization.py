@@ -14,6 +14,10 @@ x) when one is (create_graph=True), so double backward works.
 When w and b are constant over S (batch and instance norm: one value per channel), forward
 folds the normalisation and the affine into y = x * scale + shift with per-channel scale and
 shift: one full-size pass and one output buffer after the statistics.
+
+Layer norm of float32/float64 input runs `_LayerNorm`, the same math by the fused kernels of
+kernels/layer_norm.py (native C++ on CPU: one call each way instead of a dozen array passes);
+float16 input keeps `_Normalize`.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from ...amp import policy as _amp
 from ...autograd import grad_mode
 from ...autograd.function import Function
 from ...backend import get_array_module
+from ...kernels import layer_norm as _kln
 from ...ops.shape import reshape
 from ...tensor import Size, Tensor
 
@@ -245,6 +250,38 @@ class _Normalize(Function):
             b = self.inputs[1 + self.has_w]
             gb = reshape(grad.sum(R) if R else grad, b._data.shape) if need[1 + self.has_w] else None
             grads.append(gb)
+        return tuple(grads)
+
+
+class _LayerNorm(_Normalize):
+    """Layer norm by the fused kernels of kernels/layer_norm.py (native C++ on CPU): x viewed as (rows, D), D the
+    product of the normalised trailing dims, w and b flattened to (D,). The same math as `_Normalize` (whose
+    Tensor-op backward serves create_graph=True), in one kernel call each way instead of a dozen array passes."""
+
+    def forward(self, x, *params, axes, pshape, eps, has_w, has_b):
+        self.axes, self.pshape, self.eps, self.has_w, self.has_b = axes, pshape, eps, has_w, has_b
+        self.n = _prod(x.shape[a] for a in axes)
+        w = params[0].reshape(self.n) if has_w else None
+        b = params[has_w].reshape(self.n) if has_b else None
+        y, self.mean, self.rstd = _kln.layer_norm_forward(x.reshape(-1, self.n), w, b, eps)
+        return y.reshape(x.shape)
+
+    def backward(self, grad):
+        if _grad_enabled[0]:
+            return self._backward_tensors(grad)
+        x = self.inputs[0]._data
+        need = self.needs_input_grad
+        w = self.inputs[1]._data.reshape(self.n) if self.has_w else None
+        g2 = grad._data.astype(x.dtype, copy=False).reshape(-1, self.n)
+        gx, gw, gb = _kln.layer_norm_backward(g2, x.reshape(-1, self.n), w, self.mean, self.rstd)
+        grads = [Tensor._wrap(gx.reshape(x.shape)) if need[0] else None]
+        if self.has_w:
+            grads.append(Tensor._wrap(gw.reshape(self.inputs[1]._data.shape)) if need[1] else None)
+        if self.has_b:
+            b_shape = self.inputs[1 + self.has_w]._data.shape
+            if gb is None and need[1 + self.has_w]:  # bias without weight: the kernel leaves sum_rows g to us
+                gb = g2.sum(axis=0)
+            grads.append(Tensor._wrap(gb.reshape(b_shape)) if need[1 + self.has_w] else None)
         return tuple(grads)
 
 
@@ -479,6 +516,10 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     nd, k = input._data.ndim, len(shape)
     axes = tuple(range(nd - k, nd))
     pshape = (1,) * (nd - k) + shape
+    if input._data.size and input._data.dtype in (np.float32, np.float64):  # what the fused kernels cover
+        params = [p for p in (weight, bias) if p is not None]
+        return _LayerNorm.apply(input, *params, axes=axes, pshape=pshape, eps=float(eps), has_w=weight is not None,
+                                has_b=bias is not None)
     return _normalize(input, weight, bias, axes, pshape, eps, fold=False)
 
 
