@@ -111,6 +111,13 @@ def _prune(resident: str) -> Any:
 
 # -- the kernels ---------------------------------------------------------------------------------------------
 @triton.jit
+def _load_tile(ptr, rows, cols, stride_r, stride_c, n_rows, n_cols):
+    """The (rows x cols) tile of a strided matrix at ptr; zeros past n_rows / n_cols (the padding)."""
+    return tl.load(ptr + rows[:, None] * stride_r + cols[None, :] * stride_c,
+                   mask=(rows[:, None] < n_rows) & (cols[None, :] < n_cols), other=0.0)
+
+
+@triton.jit
 def _scores(s, offs_m, offs_n, m_ptr, stride_mm, stride_mn, Lq, Lk,
             MASK_KIND: tl.constexpr, CAUSAL: tl.constexpr):
     """The tile s of scale q k^T with the masks applied: + float mask, -inf where a bool mask is False,
@@ -147,8 +154,7 @@ def _attn_fwd(Q, K, V, M, O, LSE,
     offs_d = tl.arange(0, BLOCK_D)
     offs_dv = tl.arange(0, BLOCK_DV)
     row_ok = offs_m < Lq
-    q = tl.load(q_ptr + offs_m[:, None] * sqm + offs_d[None, :] * sqd,
-                mask=row_ok[:, None] & (offs_d[None, :] < D), other=0.0)
+    q = _load_tile(q_ptr, offs_m, offs_d, sqm, sqd, Lq, D)
 
     m_i = tl.full([BLOCK_M], float("-inf"), tl.float32)  # running row max
     l_i = tl.zeros([BLOCK_M], tl.float32)  # running sum of exp(S - m_i)
@@ -158,9 +164,7 @@ def _attn_fwd(Q, K, V, M, O, LSE,
         hi = tl.minimum(Lk, start_m + BLOCK_M)
     for start_n in range(0, hi, BLOCK_N):
         offs_n = start_n + tl.arange(0, BLOCK_N)
-        col_ok = offs_n < Lk
-        k = tl.load(k_ptr + offs_n[:, None] * skn + offs_d[None, :] * skd,
-                    mask=col_ok[:, None] & (offs_d[None, :] < D), other=0.0)
+        k = _load_tile(k_ptr, offs_n, offs_d, skn, skd, Lk, D)
         s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
         s = _scores(s, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, MASK_KIND, CAUSAL)
         m_new = tl.maximum(m_i, tl.max(s, 1))
@@ -169,8 +173,7 @@ def _attn_fwd(Q, K, V, M, O, LSE,
         alpha = tl.exp(m_i - shift)  # rescales what was summed under the previous max
         p = tl.exp(s - shift[:, None])
         l_i = l_i * alpha + tl.sum(p, 1)
-        v = tl.load(v_ptr + offs_n[:, None] * svn + offs_dv[None, :] * svd,
-                    mask=col_ok[:, None] & (offs_dv[None, :] < DV), other=0.0)
+        v = _load_tile(v_ptr, offs_n, offs_dv, svn, svd, Lk, DV)
         acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
         m_i = m_new
 
@@ -228,10 +231,8 @@ def _attn_bwd_dkdv(Q, K, V, M, DO, LSE, DELTA, DK, DVO, DS,
     offs_d = tl.arange(0, BLOCK_D)
     offs_dv = tl.arange(0, BLOCK_DV)
     col_ok = offs_n < Lk
-    k = tl.load(K + z * skz + h * skh + offs_n[:, None] * skn + offs_d[None, :] * skd,
-                mask=col_ok[:, None] & (offs_d[None, :] < D), other=0.0)
-    v = tl.load(V + z * svz + h * svh + offs_n[:, None] * svn + offs_dv[None, :] * svd,
-                mask=col_ok[:, None] & (offs_dv[None, :] < DV), other=0.0)
+    k = _load_tile(K + z * skz + h * skh, offs_n, offs_d, skn, skd, Lk, D)
+    v = _load_tile(V + z * svz + h * svh, offs_n, offs_dv, svn, svd, Lk, DV)
     dk = tl.zeros([BLOCK_N, BLOCK_D], tl.float32)
     dv = tl.zeros([BLOCK_N, BLOCK_DV], tl.float32)
     lo = 0
@@ -240,13 +241,11 @@ def _attn_bwd_dkdv(Q, K, V, M, DO, LSE, DELTA, DK, DVO, DS,
     for start_m in range(lo, Lq, BLOCK_M):
         offs_m = start_m + tl.arange(0, BLOCK_M)
         row_ok = offs_m < Lq
-        q = tl.load(q_ptr + offs_m[:, None] * sqm + offs_d[None, :] * sqd,
-                    mask=row_ok[:, None] & (offs_d[None, :] < D), other=0.0)
+        q = _load_tile(q_ptr, offs_m, offs_d, sqm, sqd, Lq, D)
         s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
         s = _scores(s, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, MASK_KIND, CAUSAL)
         p, delta = _probs(s, LSE, DELTA, bh, offs_m, Lq)
-        do = tl.load(g_ptr + offs_m[:, None] * sgm + offs_dv[None, :] * sgd,
-                     mask=row_ok[:, None] & (offs_dv[None, :] < DV), other=0.0)
+        do = _load_tile(g_ptr, offs_m, offs_dv, sgm, sgd, Lq, DV)
         dv += tl.dot(tl.trans(p.to(do.dtype)), do, input_precision=PRECISION)  # dV_j += P^T dO_i
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)  # dP = dO_i V_j^T
         ds = p * (dp - delta[:, None])
@@ -279,21 +278,16 @@ def _attn_bwd_dq(Q, K, V, M, DO, LSE, DELTA, DQ,
     offs_d = tl.arange(0, BLOCK_D)
     offs_dv = tl.arange(0, BLOCK_DV)
     row_ok = offs_m < Lq
-    q = tl.load(Q + z * sqz + h * sqh + offs_m[:, None] * sqm + offs_d[None, :] * sqd,
-                mask=row_ok[:, None] & (offs_d[None, :] < D), other=0.0)
-    do = tl.load(DO + z * sgz + h * sgh + offs_m[:, None] * sgm + offs_dv[None, :] * sgd,
-                 mask=row_ok[:, None] & (offs_dv[None, :] < DV), other=0.0)
+    q = _load_tile(Q + z * sqz + h * sqh, offs_m, offs_d, sqm, sqd, Lq, D)
+    do = _load_tile(DO + z * sgz + h * sgh, offs_m, offs_dv, sgm, sgd, Lq, DV)
     dq = tl.zeros([BLOCK_M, BLOCK_D], tl.float32)
     hi = Lk
     if CAUSAL:
         hi = tl.minimum(Lk, start_m + BLOCK_M)
     for start_n in range(0, hi, BLOCK_N):
         offs_n = start_n + tl.arange(0, BLOCK_N)
-        col_ok = offs_n < Lk
-        k = tl.load(k_ptr + offs_n[:, None] * skn + offs_d[None, :] * skd,
-                    mask=col_ok[:, None] & (offs_d[None, :] < D), other=0.0)
-        v = tl.load(v_ptr + offs_n[:, None] * svn + offs_dv[None, :] * svd,
-                    mask=col_ok[:, None] & (offs_dv[None, :] < DV), other=0.0)
+        k = _load_tile(k_ptr, offs_n, offs_d, skn, skd, Lk, D)
+        v = _load_tile(v_ptr, offs_n, offs_dv, svn, svd, Lk, DV)
         s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
         s = _scores(s, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, MASK_KIND, CAUSAL)
         p, delta = _probs(s, LSE, DELTA, bh, offs_m, Lq)
