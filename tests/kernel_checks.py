@@ -54,3 +54,20 @@ def supported_paths(native) -> list[str]:
         return []
     order = ["portable", "avx2", "avx512"]
     return order[: order.index(native.cpu_path()["best"]) + 1]
+
+
+def int8_linear_float64(a, w, a_scale, w_scale, za, zw, bias, relu):
+    """The contract's formula in float64 with the inputs as the kernel takes them (scales in
+    float32).  Returns (y64, magnitude bound for the tolerance)."""
+    m, n = a.shape[0], w.shape[1]
+    sa = np.broadcast_to(np.asarray(a_scale, dtype=np.float32), (m,)).astype(np.float64)
+    sw = np.broadcast_to(np.asarray(w_scale, dtype=np.float32), (n,)).astype(np.float64)
+    za = np.zeros(m, np.int64) if za is None else np.broadcast_to(np.asarray(za, np.int64), (m,))
+    zw = np.zeros(n, np.int64) if zw is None else np.broadcast_to(np.asarray(zw, np.int64), (n,))
+    acc = (a.astype(np.float64) - za[:, None]) @ (w.astype(np.float64) - zw[None, :])  # exact
+    scaled = acc * sa[:, None] * sw[None, :]
+    b64 = np.zeros(n) if bias is None else np.asarray(bias, np.float32).astype(np.float64)
+    y = scaled + b64
+    if relu:
+        y = np.maximum(y, 0.0)
+    return y, np.abs(scaled) + np.abs(b64)

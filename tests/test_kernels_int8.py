@@ -31,6 +31,7 @@ import pytest
 import tensorlite.kernels as K
 from tensorlite.kernels import _native, cpu
 from tensorlite.kernels import int8_matmul as im
+from kernel_checks import int8_linear_float64
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIVE, NATIVE_REASON = _native.load()
@@ -165,7 +166,7 @@ def test_native_blocking_edges(path: str, blocking: tuple[int, int, int]) -> Non
     sa = rng.uniform(0.5, 2.0, 53).astype(np.float32)
     sw = rng.uniform(0.5, 2.0, 150).astype(np.float32)
     zw = rng.integers(-3, 3, 150)
-    want_linear = _linear64(a, b, sa, sw, 5, zw, None, True)
+    want_linear = int8_linear_float64(a, b, sa, sw, 5, zw, None, True)
     try:
         NATIVE._int8_set_blocking(*blocking)
         with K.use("native"), cpu.force_path(path):
@@ -188,23 +189,6 @@ def test_matmul_large_exact(impl: str, m: int, k: int, n: int) -> None:
 
 
 # --- int8_linear: the fused epilogue -----------------------------------------------------------
-
-
-def _linear64(a, w, a_scale, w_scale, za, zw, bias, relu):
-    """The contract's formula in float64 with the inputs as the kernel takes them (scales in
-    float32).  Returns (y64, magnitude bound for the tolerance)."""
-    m, n = a.shape[0], w.shape[1]
-    sa = np.broadcast_to(np.asarray(a_scale, dtype=np.float32), (m,)).astype(np.float64)
-    sw = np.broadcast_to(np.asarray(w_scale, dtype=np.float32), (n,)).astype(np.float64)
-    za = np.zeros(m, np.int64) if za is None else np.broadcast_to(np.asarray(za, np.int64), (m,))
-    zw = np.zeros(n, np.int64) if zw is None else np.broadcast_to(np.asarray(zw, np.int64), (n,))
-    acc = (a.astype(np.float64) - za[:, None]) @ (w.astype(np.float64) - zw[None, :])  # exact
-    scaled = acc * sa[:, None] * sw[None, :]
-    b64 = np.zeros(n) if bias is None else np.asarray(bias, np.float32).astype(np.float64)
-    y = scaled + b64
-    if relu:
-        y = np.maximum(y, 0.0)
-    return y, np.abs(scaled) + np.abs(b64)
 
 
 def _assert_linear_close(y: np.ndarray, y64: np.ndarray, magnitude: np.ndarray) -> None:
@@ -242,7 +226,7 @@ def test_linear_matches_float64_formula(impl: str, scales: str, zero_points: str
     za, zw = ZERO_POINTS[zero_points](rng, m, n)
     bias = rng.standard_normal(n).astype(np.float32) * 50 if with_bias else None
     y = im.int8_linear(a, w, a_scale, w_scale, a_zero_point=za, w_zero_point=zw, bias=bias, relu=relu)
-    _assert_linear_close(y, *_linear64(a, w, a_scale, w_scale, za, zw, bias, relu))
+    _assert_linear_close(y, *int8_linear_float64(a, w, a_scale, w_scale, za, zw, bias, relu))
     if relu:
         assert (y >= 0).all()
     # The packed weight gives the same bits.
@@ -259,7 +243,7 @@ def test_linear_shapes(impl: str, m: int, k: int, n: int) -> None:
     bias = rng.standard_normal(n).astype(np.float32)
     za = rng.integers(-20, 20, m)
     y = im.int8_linear(a, w, sa, sw, a_zero_point=za, w_zero_point=3, bias=bias, relu=True)
-    _assert_linear_close(y, *_linear64(a, w, sa, sw, za, 3, bias, True))
+    _assert_linear_close(y, *int8_linear_float64(a, w, sa, sw, za, 3, bias, True))
 
 
 def test_linear_saturating_with_zero_points(impl: str) -> None:

@@ -23,6 +23,7 @@ import pytest
 import tensorlite.kernels as K
 from tensorlite.kernels import int8_matmul as im
 from triton_aot import run_aot_script
+from kernel_checks import int8_linear_float64
 
 pytestmark = pytest.mark.triton_interpret
 
@@ -93,22 +94,6 @@ def test_int8_matmul_triton_wraps_past_int32():
 # --- int8_linear: the fused epilogue -----------------------------------------------------------------------
 
 
-def _linear64(a, w, a_scale, w_scale, za, zw, bias, relu):
-    """The contract's formula in float64 (scales as float32).  Returns (y64, magnitude for the tolerance)."""
-    m, n = a.shape[0], w.shape[1]
-    sa = np.broadcast_to(np.asarray(a_scale, dtype=np.float32), (m,)).astype(np.float64)
-    sw = np.broadcast_to(np.asarray(w_scale, dtype=np.float32), (n,)).astype(np.float64)
-    za = np.zeros(m, np.int64) if za is None else np.broadcast_to(np.asarray(za, np.int64), (m,))
-    zw = np.zeros(n, np.int64) if zw is None else np.broadcast_to(np.asarray(zw, np.int64), (n,))
-    acc = (a.astype(np.float64) - za[:, None]) @ (w.astype(np.float64) - zw[None, :])  # exact
-    scaled = acc * sa[:, None] * sw[None, :]
-    b64 = np.zeros(n) if bias is None else np.asarray(bias, np.float32).astype(np.float64)
-    y = scaled + b64
-    if relu:
-        y = np.maximum(y, 0.0)
-    return y, np.abs(scaled) + np.abs(b64)
-
-
 def _assert_close(y, y64, magnitude):
     assert y.dtype == np.float32 and y.shape == y64.shape
     err = np.abs(y.astype(np.float64) - y64)
@@ -151,7 +136,7 @@ def test_int8_linear_triton_epilogue(name, packed):
     wt = im.pack_int8_weight(w) if packed else w
     with K.use("triton"):
         y = im.int8_linear(a, wt, a_scale, w_scale, a_zero_point=za, w_zero_point=zw, bias=bias, relu=relu)
-    _assert_close(y, *_linear64(a, w, a_scale, w_scale, za, zw, bias, relu))
+    _assert_close(y, *int8_linear_float64(a, w, a_scale, w_scale, za, zw, bias, relu))
     if relu:
         assert (y >= 0).all()
     if "native" in K.available("cpu")["int8_linear"]:
@@ -167,7 +152,7 @@ def test_int8_linear_triton_shapes_one_and_empty_k():
         a_scale, w_scale, za, zw, bias, relu = _linear_args(rng, m, n, LINEAR_CASES["both zero points vectors + relu"])
         with K.use("triton"):
             y = im.int8_linear(a, w, a_scale, w_scale, a_zero_point=za, w_zero_point=zw, bias=bias, relu=relu)
-        _assert_close(y, *_linear64(a, w, a_scale, w_scale, za, zw, bias, relu))
+        _assert_close(y, *int8_linear_float64(a, w, a_scale, w_scale, za, zw, bias, relu))
 
 
 def test_int8_linear_triton_zero_point_products_wrap_like_reference():
