@@ -30,7 +30,7 @@ import numpy
 from ._registry import register
 
 __all__ = [
-    "DevicePointer", "autotune", "available", "cuda_do_bench", "cdiv", "interpreting", "launch_arg", "register_lazy",
+    "DevicePointer", "autotune", "available", "cuda_do_bench", "gemm_config", "cdiv", "interpreting", "launch_arg", "register_lazy",
     "unavailable_reason",
 ]
 
@@ -138,6 +138,14 @@ def cuda_do_bench(fn: Callable[[], Any], quantiles: Sequence[float] | None = Non
     if quantiles:
         return [float(numpy.quantile(arr, q)) for q in quantiles]
     return float(numpy.median(arr))
+
+
+def gemm_config(block_m: int, block_n: int, block_k: int, warps: int, stages: int) -> Any:
+    """A ``triton.Config`` of a GEMM-shaped kernel's tile (BLOCK_M x BLOCK_N, reduction step BLOCK_K)."""
+    import triton  # noqa: PLC0415 - callers are *_triton modules, which import triton anyway
+
+    return triton.Config({"BLOCK_M": block_m, "BLOCK_N": block_n, "BLOCK_K": block_k}, num_warps=warps,
+                         num_stages=stages)
 
 
 def autotune(configs: list[Any], key: list[str], **kwargs: Any) -> Callable[[Any], Any]:

@@ -202,8 +202,12 @@ def _attn_bwd_preprocess(O, DO, DELTA, soz, soh, som, sod, sgz, sgh, sgm, sgd, H
 
 
 @triton.jit
-def _probs(s, LSE, DELTA, bh, offs_m, Lq):
-    """P = exp(S - lse) (0 on entirely masked rows and rows past Lq) and the rows' Drow."""
+def _recompute_probs(q, k, scale, offs_m, offs_n, m_ptr, stride_mm, stride_mn, Lq, Lk, LSE, DELTA, bh,
+                     MASK_KIND: tl.constexpr, CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
+    """The backward's tile of P = exp(S - lse), S = scale q k^T masked as in the forward (0 on entirely
+    masked rows and rows past Lq), and the rows' Drow."""
+    s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
+    s = _scores(s, offs_m, offs_n, m_ptr, stride_mm, stride_mn, Lq, Lk, MASK_KIND, CAUSAL)
     row_ok = offs_m < Lq
     lse = tl.load(LSE + bh * Lq + offs_m, mask=row_ok, other=float("-inf"))
     delta = tl.load(DELTA + bh * Lq + offs_m, mask=row_ok, other=0.0)
@@ -242,9 +246,8 @@ def _attn_bwd_dkdv(Q, K, V, M, DO, LSE, DELTA, DK, DVO, DS,
         offs_m = start_m + tl.arange(0, BLOCK_M)
         row_ok = offs_m < Lq
         q = _load_tile(q_ptr, offs_m, offs_d, sqm, sqd, Lq, D)
-        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
-        s = _scores(s, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, MASK_KIND, CAUSAL)
-        p, delta = _probs(s, LSE, DELTA, bh, offs_m, Lq)
+        p, delta = _recompute_probs(q, k, scale, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, LSE, DELTA, bh,
+                                    MASK_KIND, CAUSAL, PRECISION)
         do = _load_tile(g_ptr, offs_m, offs_dv, sgm, sgd, Lq, DV)
         dv += tl.dot(tl.trans(p.to(do.dtype)), do, input_precision=PRECISION)  # dV_j += P^T dO_i
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)  # dP = dO_i V_j^T
@@ -288,9 +291,8 @@ def _attn_bwd_dq(Q, K, V, M, DO, LSE, DELTA, DQ,
         offs_n = start_n + tl.arange(0, BLOCK_N)
         k = _load_tile(k_ptr, offs_n, offs_d, skn, skd, Lk, D)
         v = _load_tile(v_ptr, offs_n, offs_dv, svn, svd, Lk, DV)
-        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
-        s = _scores(s, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, MASK_KIND, CAUSAL)
-        p, delta = _probs(s, LSE, DELTA, bh, offs_m, Lq)
+        p, delta = _recompute_probs(q, k, scale, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, LSE, DELTA, bh,
+                                    MASK_KIND, CAUSAL, PRECISION)
         dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
         ds = p * (dp - delta[:, None])
         dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)  # dQ_i += dS K_j

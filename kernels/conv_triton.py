@@ -54,7 +54,7 @@ import numpy
 import triton
 import triton.language as tl
 
-from ._triton import autotune, cdiv, launch_arg
+from ._triton import autotune, cdiv, gemm_config, launch_arg
 from ._xp import _xp
 from .conv import (
     conv_backward_input_reference,
@@ -71,22 +71,18 @@ _FAST_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float16))
 _MAX_GRID_YZ = 65535  # CUDA's limit on grid axes 1 and 2
 
 
-def _cfg(bm: int, bn: int, bk: int, warps: int, stages: int) -> Any:
-    return triton.Config({"BLOCK_M": bm, "BLOCK_N": bn, "BLOCK_K": bk}, num_warps=warps, num_stages=stages)
-
-
 # First: the interpreter's (small, so tiny test shapes still span several tiles).  BLOCK_N = 16 serves the
 # narrow GEMMs of depthwise / few-channel groups; the rest are the usual Hopper-sized tiles.
 _CONFIGS = [
-    _cfg(32, 32, 32, 4, 2),
-    _cfg(128, 128, 32, 8, 3),
-    _cfg(128, 64, 32, 4, 4),
-    _cfg(64, 128, 32, 4, 4),
-    _cfg(64, 64, 32, 4, 4),
-    _cfg(128, 32, 32, 4, 4),
-    _cfg(64, 32, 64, 4, 3),
-    _cfg(32, 64, 64, 4, 3),
-    _cfg(128, 16, 32, 4, 3),
+    gemm_config(32, 32, 32, 4, 2),
+    gemm_config(128, 128, 32, 8, 3),
+    gemm_config(128, 64, 32, 4, 4),
+    gemm_config(64, 128, 32, 4, 4),
+    gemm_config(64, 64, 32, 4, 4),
+    gemm_config(128, 32, 32, 4, 4),
+    gemm_config(64, 32, 64, 4, 3),
+    gemm_config(32, 64, 64, 4, 3),
+    gemm_config(128, 16, 32, 4, 3),
 ]
 
 

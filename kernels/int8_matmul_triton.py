@@ -43,30 +43,26 @@ from typing import Any
 import triton
 import triton.language as tl
 
-from ._triton import autotune, cdiv, launch_arg
+from ._triton import autotune, cdiv, gemm_config, launch_arg
 from ._xp import _xp
 from .int8_matmul import GROUP, PackedInt8Weight, pack_int8_weight_reference
 
 __all__ = ["int8_linear", "int8_matmul", "pack_int8_weight"]
 
 
-def _cfg(bm: int, bn: int, bk: int, warps: int, stages: int) -> Any:
-    return triton.Config({"BLOCK_M": bm, "BLOCK_N": bn, "BLOCK_K": bk}, num_warps=warps, num_stages=stages)
-
-
 # First: the interpreter's (small: tiny test shapes still span several tiles and K blocks).  (16, 64, 256) and
 # (32, 64, 256) serve skinny M (a batch of a few rows); the rest are Hopper-sized IMMA tiles.
 _CONFIGS = [
-    _cfg(32, 32, 64, 4, 2),
-    _cfg(128, 256, 128, 8, 3),
-    _cfg(256, 128, 128, 8, 3),
-    _cfg(128, 128, 128, 8, 3),
-    _cfg(128, 128, 64, 4, 4),
-    _cfg(64, 128, 128, 4, 4),
-    _cfg(128, 64, 128, 4, 4),
-    _cfg(64, 64, 128, 4, 4),
-    _cfg(32, 64, 256, 4, 3),
-    _cfg(16, 64, 256, 4, 3),
+    gemm_config(32, 32, 64, 4, 2),
+    gemm_config(128, 256, 128, 8, 3),
+    gemm_config(256, 128, 128, 8, 3),
+    gemm_config(128, 128, 128, 8, 3),
+    gemm_config(128, 128, 64, 4, 4),
+    gemm_config(64, 128, 128, 4, 4),
+    gemm_config(128, 64, 128, 4, 4),
+    gemm_config(64, 64, 128, 4, 4),
+    gemm_config(32, 64, 256, 4, 3),
+    gemm_config(16, 64, 256, 4, 3),
 ]
 
 
