@@ -107,6 +107,8 @@ def launch_arg(array: Any) -> Any:
 
         if array.ndim == 0 or array.size == 0:
             array = numpy.ascontiguousarray(array)
+        if array.dtype.name == "bfloat16":  # ml_dtypes' type, which torch.from_numpy refuses: pass the bits
+            return torch.from_numpy(array.view(numpy.int16)).view(torch.bfloat16)
         if not array.flags.writeable:  # a read-only input (kernels never write inputs): silence torch's warning
             import warnings  # noqa: PLC0415
 

@@ -4,9 +4,10 @@ Contract
 --------
 Shapes: ``q`` (B..., Lq, D), ``k`` (B..., Lk, D), ``v`` (B..., Lk, Dv), where ``B...`` is any
 number (zero included) of batch dims, **the same for q, k and v** (a caller that broadcasts
-batch dims expands them first: views, no copies).  dtype float16, float32 or float64, the same
-for all three; arrays may be strided.  float16 is computed in float32 (as PyTorch's CPU math
-does): out and the gradients are float16, lse stays float32 (the backward needs its precision).
+batch dims expands them first: views, no copies).  dtype float16, bfloat16 (with ml_dtypes),
+float32 or float64, the same for all three; arrays may be strided.  The 16-bit types are computed
+in float32 (as PyTorch's CPU math does): out and the gradients keep the 16-bit type, lse stays
+float32 (the backward needs its precision).
 Sizes may be 0 (Lq = 0 gives an empty result, Lk = 0 gives zeros).
 
 ``mask`` is None, a bool array (True = attend, False = masked out) or a float array added to
@@ -54,6 +55,7 @@ import numpy
 
 from ._registry import dispatch, register
 from ._xp import _xp, device_of
+from tensorlite._dtype import BFLOAT16_NP
 
 __all__ = ["attention_forward", "attention_backward", "default_scale"]
 
@@ -66,10 +68,13 @@ def default_scale(head_dim: int) -> float:
     return 1.0 / math.sqrt(head_dim) if head_dim > 0 else 1.0
 
 
+_DTYPES = tuple(d for d in (numpy.float16, BFLOAT16_NP, numpy.float32, numpy.float64) if d is not None)
+
+
 def _check(q: Any, k: Any, v: Any, name: str) -> None:
-    if q.dtype not in (numpy.float16, numpy.float32, numpy.float64) or k.dtype != q.dtype or v.dtype != q.dtype:
-        raise TypeError(f"{name}: expected q, k, v of one dtype, float16, float32 or float64; got {q.dtype}, "
-                        f"{k.dtype}, {v.dtype}")
+    if q.dtype not in _DTYPES or k.dtype != q.dtype or v.dtype != q.dtype:
+        raise TypeError(f"{name}: expected q, k, v of one dtype, float16, bfloat16, float32 or float64; got "
+                        f"{q.dtype}, {k.dtype}, {v.dtype}")
     if q.ndim < 2 or k.ndim != q.ndim or v.ndim != q.ndim:
         raise ValueError(f"{name}: expected q, k, v of the same rank >= 2, got shapes {q.shape}, {k.shape}, {v.shape}")
     if q.shape[:-2] != k.shape[:-2] or q.shape[:-2] != v.shape[:-2] or q.shape[-1] != k.shape[-1] \
@@ -127,9 +132,9 @@ def attention_forward_reference(q: Any, k: Any, v: Any, mask: Any = None, causal
                                 scale: float | None = None) -> tuple[Any, Any]:
     """The spec, in the formulas of the module docstring; materialises S once (in place thereafter)."""
     xp = _xp(q)
-    if q.dtype == numpy.float16:  # computed in float32; lse is returned in float32
+    if q.dtype.itemsize == 2:  # float16 / bfloat16: computed in float32; lse is returned in float32
         out, lse = attention_forward_reference(*_f32(q, k, v, mask), causal, scale)
-        return out.astype(numpy.float16), lse
+        return out.astype(q.dtype), lse
     if scale is None:
         scale = default_scale(q.shape[-1])
     batch, lq, lk, dv = q.shape[:-2], q.shape[-2], k.shape[-2], v.shape[-1]
@@ -157,11 +162,11 @@ def attention_backward_reference(grad_out: Any, q: Any, k: Any, v: Any, out: Any
                                  need_dmask: bool = False) -> tuple:
     """The spec's backward: recompute P from lse, then dS = P (dP - rowsum(dO out))."""
     xp = _xp(q)
-    if q.dtype == numpy.float16:  # computed in float32, results returned in float16
+    if q.dtype.itemsize == 2:  # float16 / bfloat16: computed in float32, results rounded back
         q32, k32, v32, mask32 = _f32(q, k, v, mask)
         grads = attention_backward_reference(grad_out.astype(numpy.float32), q32, k32, v32,
                                              out.astype(numpy.float32), lse, mask32, causal, scale, need_dmask)
-        return tuple(g.astype(numpy.float16) for g in grads)
+        return tuple(g.astype(q.dtype) for g in grads)
     if scale is None:
         scale = default_scale(q.shape[-1])
     scale = float(scale)

@@ -15,8 +15,8 @@ to this implementation:
 * A bool mask becomes an additive 0 / -inf array of the mask's own shape; a float mask is cast
   to the inputs' dtype.  Neither is broadcast in memory: the kernel reads it through a per-batch
   offset and its row / column strides (0 along broadcast dims).
-* Zero-size inputs (an empty batch, Lq, Lk, D or Dv) have nothing to fuse, and float16 is not
-  compiled: the reference answers them.
+* Zero-size inputs (an empty batch, Lq, Lk, D or Dv) have nothing to fuse: the reference answers
+  them.  float16 and bfloat16 are not compiled: they run through the float32 kernel and are rounded back.
 * The C++ code has AVX-512, AVX2 and portable builds; ``tensorlite._C.cpu_path()`` says which
   one runs (``TENSORLITE_CPU_PATH`` / ``_C.set_cpu_path`` force a lower one).  Results are
   bitwise repeatable from run to run for a given path and thread count.
@@ -32,6 +32,7 @@ import numpy
 from . import _native
 from ._registry import register
 from .attention import (
+    _f32,
     _check_backward,
     BACKWARD,
     FORWARD,
@@ -65,7 +66,7 @@ def _mask_layout(mask: Any, batch: tuple, lq: int, lk: int, dtype: numpy.dtype, 
     mask = numpy.asarray(mask)
     if mask.dtype == numpy.bool_:
         additive = numpy.where(mask, dtype.type(0), dtype.type(-numpy.inf))
-    elif mask.dtype.kind == "f":
+    elif mask.dtype.kind in "fV":
         additive = mask.astype(dtype, copy=False)
     else:
         raise TypeError(f"{name}: expected a bool or floating-point mask, got dtype {mask.dtype}")
@@ -94,8 +95,11 @@ def attention_forward_native(q: Any, k: Any, v: Any, mask: Any = None, causal: b
                              scale: float | None = None) -> tuple[Any, Any]:
     """(out, logsumexp) by the fused C++ kernel (see the module docstring)."""
     _check(q, k, v, FORWARD)
-    if _empty(q, k, v) or q.dtype == numpy.float16:  # the C++ kernel is float32/float64 only
+    if _empty(q, k, v):
         return attention_forward_reference(q, k, v, mask, causal, scale)
+    if q.dtype.itemsize == 2:  # float16 / bfloat16: the C++ kernel runs in float32, out is rounded back
+        out, lse = attention_forward_native(*_f32(q, k, v, mask), causal, scale)
+        return out.astype(q.dtype), lse
     ext = _native.require()
     scale = default_scale(q.shape[-1]) if scale is None else float(scale)
     batch, lq, lk = q.shape[:-2], q.shape[-2], k.shape[-2]
@@ -112,8 +116,13 @@ def attention_backward_native(grad_out: Any, q: Any, k: Any, v: Any, out: Any, l
     """(dq, dk, dv[, dmask]) by the fused C++ kernel (see the module docstring)."""
     _check_backward(grad_out, q, k, v, out, lse, mask, need_dmask)
     batch, lq, lk, dv = q.shape[:-2], q.shape[-2], k.shape[-2], v.shape[-1]
-    if _empty(q, k, v) or q.dtype == numpy.float16:
+    if _empty(q, k, v):
         return attention_backward_reference(grad_out, q, k, v, out, lse, mask, causal, scale, need_dmask)
+    if q.dtype.itemsize == 2:  # float16 / bfloat16: in float32, gradients rounded back
+        q32, k32, v32, mask32 = _f32(q, k, v, mask)
+        grads = attention_backward_native(grad_out.astype(numpy.float32), q32, k32, v32, out.astype(numpy.float32),
+                                          lse, mask32, causal, scale, need_dmask)
+        return tuple(g.astype(q.dtype) for g in grads)
     ext = _native.require()
     scale = default_scale(q.shape[-1]) if scale is None else float(scale)
     bh = math.prod(batch)

@@ -32,10 +32,9 @@ What is specific to this implementation:
 * Precision: float16 tiles are multiplied on tensor cores with float32 accumulation; the softmax
   statistics, accumulators and lse are float32.  float32 inputs use IEEE float32 products
   (``FP32_DOT_PRECISION = "ieee"``; "tf32" trades ~3 digits for speed).  The kernels are generic
-  in the element type (a bfloat16 array would work at this level), but the contract admits
-  float16/32/64 only.  float64 (no fast path in Triton) and head dims over ``MAX_HEAD_DIM``
-  (register tiles too large) are answered by the reference implementation, as are zero-size
-  inputs, which have nothing to fuse.
+  in the element type: bfloat16 (ml_dtypes arrays) takes float16's tensor-core path.  float64 (no
+  fast path in Triton) and head dims over ``MAX_HEAD_DIM`` (register tiles too large) are answered
+  by the reference implementation, as are zero-size inputs, which have nothing to fuse.
 * Layout: no copies for the usual layouts.  The batch dims B... are addressed as (outer, inner)
   = (B[:-1] merged, B[-1]), each with its own stride, so a (B, H, L, D) view of a (B, L, H, D)
   array (heads transposed) or heads broadcast with stride 0 are read in place; only inputs whose
@@ -111,6 +110,16 @@ def _prune(resident: str) -> Any:
 
 # -- the kernels ---------------------------------------------------------------------------------------------
 @triton.jit
+def _dot(a, b, PRECISION: tl.constexpr):
+    """a @ b accumulated in float32.  PRECISION "upcast" multiplies float32 copies instead: the same
+    result for 16-bit tiles (their products are exact in float32), used under Triton's CPU interpreter,
+    whose bfloat16 dot is wrong."""
+    if PRECISION == "upcast":
+        return tl.dot(a.to(tl.float32), b.to(tl.float32), input_precision="ieee")
+    return tl.dot(a, b, input_precision=PRECISION)
+
+
+@triton.jit
 def _load_tile(ptr, rows, cols, stride_r, stride_c, n_rows, n_cols):
     """The (rows x cols) tile of a strided matrix at ptr; zeros past n_rows / n_cols (the padding)."""
     return tl.load(ptr + rows[:, None] * stride_r + cols[None, :] * stride_c,
@@ -165,7 +174,7 @@ def _attn_fwd(Q, K, V, M, O, LSE,
     for start_n in range(0, hi, BLOCK_N):
         offs_n = start_n + tl.arange(0, BLOCK_N)
         k = _load_tile(k_ptr, offs_n, offs_d, skn, skd, Lk, D)
-        s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
+        s = _dot(q, tl.trans(k), PRECISION) * scale
         s = _scores(s, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, MASK_KIND, CAUSAL)
         m_new = tl.maximum(m_i, tl.max(s, 1))
         # A row masked so far has max -inf: shift by 0 instead, so exp(-inf) = 0 rather than NaN.
@@ -174,7 +183,7 @@ def _attn_fwd(Q, K, V, M, O, LSE,
         p = tl.exp(s - shift[:, None])
         l_i = l_i * alpha + tl.sum(p, 1)
         v = _load_tile(v_ptr, offs_n, offs_dv, svn, svd, Lk, DV)
-        acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
+        acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, PRECISION)
         m_i = m_new
 
     dead = l_i == 0.0  # entirely masked row: out 0, lse -inf (a NaN row stays NaN)
@@ -206,7 +215,7 @@ def _recompute_probs(q, k, scale, offs_m, offs_n, m_ptr, stride_mm, stride_mn, L
                      MASK_KIND: tl.constexpr, CAUSAL: tl.constexpr, PRECISION: tl.constexpr):
     """The backward's tile of P = exp(S - lse), S = scale q k^T masked as in the forward (0 on entirely
     masked rows and rows past Lq), and the rows' Drow."""
-    s = tl.dot(q, tl.trans(k), input_precision=PRECISION) * scale
+    s = _dot(q, tl.trans(k), PRECISION) * scale
     s = _scores(s, offs_m, offs_n, m_ptr, stride_mm, stride_mn, Lq, Lk, MASK_KIND, CAUSAL)
     row_ok = offs_m < Lq
     lse = tl.load(LSE + bh * Lq + offs_m, mask=row_ok, other=float("-inf"))
@@ -249,13 +258,13 @@ def _attn_bwd_dkdv(Q, K, V, M, DO, LSE, DELTA, DK, DVO, DS,
         p, delta = _recompute_probs(q, k, scale, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, LSE, DELTA, bh,
                                     MASK_KIND, CAUSAL, PRECISION)
         do = _load_tile(g_ptr, offs_m, offs_dv, sgm, sgd, Lq, DV)
-        dv += tl.dot(tl.trans(p.to(do.dtype)), do, input_precision=PRECISION)  # dV_j += P^T dO_i
-        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)  # dP = dO_i V_j^T
+        dv += _dot(tl.trans(p.to(do.dtype)), do, PRECISION)  # dV_j += P^T dO_i
+        dp = _dot(do, tl.trans(v), PRECISION)  # dP = dO_i V_j^T
         ds = p * (dp - delta[:, None])
         if NEED_DS:
             tl.store(DS + bh * Lq * Lk + offs_m[:, None] * Lk + offs_n[None, :], ds,
                      mask=row_ok[:, None] & col_ok[None, :])
-        dk += tl.dot(tl.trans(ds.to(q.dtype)), q, input_precision=PRECISION)  # dK_j += dS^T Q_i
+        dk += _dot(tl.trans(ds.to(q.dtype)), q, PRECISION)  # dK_j += dS^T Q_i
     dk = dk * scale
     tl.store(DK + bh * Lk * D + offs_n[:, None] * D + offs_d[None, :], dk.to(DK.dtype.element_ty),
              mask=col_ok[:, None] & (offs_d[None, :] < D))
@@ -293,9 +302,9 @@ def _attn_bwd_dq(Q, K, V, M, DO, LSE, DELTA, DQ,
         v = _load_tile(v_ptr, offs_n, offs_dv, svn, svd, Lk, DV)
         p, delta = _recompute_probs(q, k, scale, offs_m, offs_n, m_ptr, smm, smn, Lq, Lk, LSE, DELTA, bh,
                                     MASK_KIND, CAUSAL, PRECISION)
-        dp = tl.dot(do, tl.trans(v), input_precision=PRECISION)
+        dp = _dot(do, tl.trans(v), PRECISION)
         ds = p * (dp - delta[:, None])
-        dq += tl.dot(ds.to(k.dtype), k, input_precision=PRECISION)  # dQ_i += dS K_j
+        dq += _dot(ds.to(k.dtype), k, PRECISION)  # dQ_i += dS K_j
     dq = dq * scale
     tl.store(DQ + bh * Lq * D + offs_m[:, None] * D + offs_d[None, :], dq.to(DQ.dtype.element_ty),
              mask=row_ok[:, None] & (offs_d[None, :] < D))
@@ -348,7 +357,7 @@ def _mask_operand(mask: Any, batch: tuple, lq: int, lk: int, name: str) -> tuple
     xp = _xp(mask)
     if mask.dtype == numpy.bool_:
         kind = _BOOL_MASK
-    elif mask.dtype.kind == "f":
+    elif mask.dtype.kind in "fV":
         kind = _FLOAT_MASK
     else:
         raise TypeError(f"{name}: expected a bool or floating-point mask, got dtype {mask.dtype}")
@@ -391,6 +400,14 @@ def _delegated(q: Any, k: Any, v: Any) -> bool:
             or 0 in q.shape or 0 in k.shape or 0 in v.shape)
 
 
+def _precision(dtype: Any) -> str:
+    """tl.dot's input precision: float32 as FP32_DOT_PRECISION; 16-bit tiles multiply natively ("tf32" is
+    ignored for them), but bfloat16 under the interpreter is multiplied in float32 (see _dot)."""
+    if dtype == numpy.float32:
+        return FP32_DOT_PRECISION
+    return "upcast" if dtype.name == "bfloat16" and _triton.interpreting() else "tf32"
+
+
 def _block(n: int) -> int:
     return max(16, triton.next_power_of_2(n))  # tl.dot needs tiles of at least 16
 
@@ -406,7 +423,7 @@ def _common(q: Any, k: Any, v: Any, mask: Any, causal: bool, scale: float | None
                default_scale(d) if scale is None else float(scale),
                triton.next_power_of_2(lq), triton.next_power_of_2(lk)),  # the last two: autotuning buckets
         meta=dict(MASK_KIND=kind, CAUSAL=bool(causal),
-                  PRECISION=FP32_DOT_PRECISION if q.dtype == numpy.float32 else "tf32",  # 16-bit: ignored
+                  PRECISION=_precision(q.dtype),
                   BLOCK_D=_block(d), BLOCK_DV=_block(dv)),
     )
 

@@ -145,7 +145,7 @@ def _real_vector(x: Any, length: int, fn: str, name: str, xp: Any) -> Any:
         return xp.full((length,), x, dtype=xp.float32)
     if not hasattr(x, "dtype"):
         raise TypeError(f"{fn}: {name} must be a real scalar or array, got {type(x).__name__}")
-    if x.dtype.kind not in "fiu":
+    if x.dtype.kind not in "fiuV":
         raise TypeError(f"{fn}: {name} must have a real dtype, got {x.dtype}")
     if x.ndim == 0:
         return xp.full((length,), x, dtype=xp.float32)
@@ -212,7 +212,7 @@ def int8_linear(
     a_zero_point = _zero_point(a_zero_point, m, fn, "a_zero_point", xp)
     w_zero_point = _zero_point(w_zero_point, n, fn, "w_zero_point", xp)
     if bias is not None:
-        if not hasattr(bias, "dtype") or bias.dtype.kind not in "fiu":
+        if not hasattr(bias, "dtype") or bias.dtype.kind not in "fiuV":
             got = getattr(bias, "dtype", type(bias).__name__)
             raise TypeError(f"{fn}: bias must be a real array of shape ({n},), got {got}")
         if bias.shape != (n,):

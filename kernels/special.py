@@ -143,7 +143,7 @@ def _elementwise_f64(block_fn: Callable[[Any, Any], Any], x: Any) -> Any:
     """
     xp = _xp(x)
     x = xp.asarray(x)
-    out_dtype = x.dtype if x.dtype.kind == "f" else xp.dtype(xp.float64)
+    out_dtype = x.dtype if x.dtype.kind in "fV" else xp.dtype(xp.float64)
     flat = x.reshape(-1)
     out = xp.empty(flat.shape, dtype=out_dtype)
     block = _BLOCK if xp.__name__ == "numpy" else max(flat.size, 1)

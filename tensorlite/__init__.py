@@ -21,11 +21,16 @@ _warnings.filterwarnings("ignore", message=r"(overflow|invalid value|divide by z
 
 _memory.keep_freed_memory()  # fewer page faults per training step; see tensorlite/backend/memory.py
 from ._dtype import (bool, dtype, double, float, float16, float32, float64, get_default_dtype, half, int, int8,
-                     int16, int32, int64, long, promote_types, set_default_dtype, short, uint8, is_floating_point)
+                     int16, int32, int64, long, promote_types, set_default_dtype, short, uint8, is_floating_point,
+                     finfo, iinfo)
+from . import _dtype
+if _dtype.BFLOAT16_NP is not None:
+    from ._dtype import bfloat16
 from .backend import device
 from . import autograd  # before tensor: autograd.function imports Tensor at its end
 from .tensor import Parameter, Size, Tensor
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                       set_grad_enabled)
 from . import ops
 from .ops.arithmetic import *  # noqa: F401,F403
 from .ops.convert import *  # noqa: F401,F403
@@ -38,6 +43,12 @@ from .ops.diag import *  # noqa: F401,F403
 from .ops.pad import *  # noqa: F401,F403
 from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
+from .ops.rearrange import *  # noqa: F401,F403
+from .ops.sampling import *  # noqa: F401,F403
+from .ops.math_extra import *  # noqa: F401,F403
+from .ops.statistics import *  # noqa: F401,F403
+from .ops.assemble import *  # noqa: F401,F403
+from .ops.decomp import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state, default_generator
 from ._printing import set_printoptions
@@ -56,6 +67,21 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
+def is_floating_point(input) -> bool:
+    """Whether a tensor (or a dtype) is of a floating point dtype."""
+    from ._dtype import is_floating_point as dtype_is_floating_point
+
+    return input.is_floating_point() if isinstance(input, Tensor) else dtype_is_floating_point(input)
+
+
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
+
+def is_nonzero(input: Tensor) -> bool:
+    return input.is_nonzero()
+
+
 def result_type(tensor1, tensor2) -> dtype:
     from ._dtype import result_type_of
 
@@ -68,13 +94,24 @@ def can_cast(from_: dtype, to: dtype) -> bool:
     return to_dtype(from_)._kind <= to_dtype(to)._kind
 
 
+# PyTorch's top-level functions that are nn.functional's with a compatible signature (loaded on first use).
+_FUNCTIONAL_ALIASES = frozenset(
+    "cdist pdist cosine_similarity pairwise_distance pixel_shuffle pixel_unshuffle channel_shuffle "
+    "native_channel_shuffle conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d bilinear rrelu "
+    "rrelu_ avg_pool1d adaptive_avg_pool1d max_pool1d max_pool2d max_pool3d layer_norm group_norm rms_norm dropout "
+    "alpha_dropout feature_alpha_dropout conv_tbc".split())
+
+
 def __getattr__(name):
     # Subpackages that depend on the full op set load on first use.
-    if name in ("nn", "optim", "utils", "data", "kernels", "testing", "models"):
+    if name in ("nn", "optim", "utils", "data", "kernels", "testing", "models", "linalg"):
         import importlib
 
         return importlib.import_module(f"tensorlite.{name}")
-    if name == "bfloat16":
-        raise AttributeError("module 'tensorlite' has no attribute 'bfloat16': NumPy and CuPy have no bfloat16 "
-                             "type, so tensorlite's lower precision is float16 (tl.float16, tl.half)")
+    if name in _FUNCTIONAL_ALIASES:  # torch.cdist, torch.conv2d, ...: the same functions as in nn.functional
+        import importlib
+
+        return getattr(importlib.import_module("tensorlite.nn.functional"), name)
+    if name == "bfloat16":  # present when ml_dtypes is installed (the `bf16` extra)
+        raise AttributeError(f"module 'tensorlite' has no attribute 'bfloat16': {_dtype.BFLOAT16_MISSING}")
     raise AttributeError(f"module 'tensorlite' has no attribute {name!r}")

@@ -4,6 +4,11 @@ A `tl.dtype` is a thin named wrapper around a NumPy dtype so that `t.dtype` prin
 `tensorlite.float32` and compares equal to `tl.float32`. Promotion follows PyTorch, not
 NumPy: int32 tensor / int32 tensor is float32 (the default dtype), and a Python scalar or a
 0-d tensor never widens a dimensioned tensor of the same category (float32 * 2.0 -> float32).
+
+bfloat16 exists when the optional `ml_dtypes` package is installed (`pip install 'tensorlite[bf16]'`),
+which gives NumPy (and CuPy >= 14) a bfloat16 array type. It is a storage type here: ops compute on
+bfloat16 inputs in float32 and round their results back (`Function.apply`), as PyTorch's CPU kernels
+do with their float32 "opmath" type. NumPy reports its kind as "V", so float checks test `kind in "fV"`.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import numpy as np
 __all__ = [
     "dtype", "float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool",
     "half", "float", "double", "short", "int", "long", "get_default_dtype", "set_default_dtype",
-    "promote_types", "is_floating_point",
+    "promote_types", "is_floating_point", "finfo", "iinfo",
 ]
 
 _builtin_bool, _builtin_int, _builtin_float = bool, int, float
@@ -53,7 +58,21 @@ float64 = dtype("float64", np.float64, 2)
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-_ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+try:  # the optional bfloat16 array type (the `bf16` extra)
+    import ml_dtypes as _ml_dtypes
+except ImportError:
+    _ml_dtypes = None
+if _ml_dtypes is not None:
+    bfloat16 = dtype("bfloat16", _ml_dtypes.bfloat16, 2)
+    __all__.append("bfloat16")
+    _ALL = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+    BFLOAT16_NP = bfloat16.np
+else:
+    _ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+    BFLOAT16_NP = None  # checks `array.dtype is BFLOAT16_NP` are then always False
+
+BFLOAT16_MISSING = ("tensorlite.bfloat16 needs the optional ml_dtypes package (NumPy has no bfloat16 type): "
+                    "pip install 'tensorlite[bf16]'")
 _FROM_NP = {d.np: d for d in _ALL}
 _default_float = float32
 
@@ -93,9 +112,12 @@ def to_dtype(d) -> dtype:
     if d is _builtin_bool:
         return bool
     if isinstance(d, str):
-        found = globals().get(d.replace("torch.", "").replace("tensorlite.", ""))
+        name = d.replace("torch.", "").replace("tensorlite.", "")
+        found = globals().get(name)
         if type(found) is dtype:
             return found
+        if name == "bfloat16":
+            raise TypeError(BFLOAT16_MISSING)
     return from_numpy_dtype(d)
 
 
@@ -111,7 +133,9 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if a._kind != b._kind:
         return a if a._kind > b._kind else b
     if a._kind == 2:
-        return a if a.itemsize >= b.itemsize else b
+        if a.itemsize == b.itemsize:  # float16 with bfloat16: neither holds the other, float32 holds both
+            return float32
+        return a if a.itemsize > b.itemsize else b
     # integers: uint8 with a signed type needs the next signed size up
     if a is uint8 or b is uint8:
         other = b if a is uint8 else a
@@ -151,3 +175,43 @@ def result_type_of(operands) -> dtype:
         if gd is not None and gd._kind == category:
             return gd
     raise AssertionError("unreachable")
+
+
+class finfo:
+    """Machine limits of a floating dtype, as torch.finfo: bits, eps, max, min, tiny (= smallest_normal), resolution."""
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's argument name
+        d = _default_float if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"finfo(): requires a floating point input type, got {d}; use tl.iinfo for integer types")
+        info = _ml_dtypes.finfo(d.np) if d.np is BFLOAT16_NP else np.finfo(d.np)
+        self.bits = d.itemsize * 8
+        self.eps, self.max, self.min = _builtin_float(info.eps), _builtin_float(info.max), _builtin_float(info.min)
+        self.tiny = self.smallest_normal = _builtin_float(info.smallest_normal)
+        self.resolution = 10.0 ** -_builtin_int(info.precision)  # computed in float64, as PyTorch does
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.tiny:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer (or bool) dtype, as torch.iinfo: bits, min, max."""
+
+    def __init__(self, type):  # noqa: A002
+        d = to_dtype(type)
+        if d.is_floating_point:
+            raise TypeError(f"iinfo(): requires an integer input type, got {d}; use tl.finfo for floating types")
+        info = np.iinfo(np.uint8 if d is bool else d.np)
+        self.bits = d.itemsize * 8
+        self.min, self.max = (0, 1) if d is bool else (_builtin_int(info.min), _builtin_int(info.max))
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+def opmath(array):
+    """`array` in the dtype arithmetic runs in: bfloat16 computes in float32 (for backward code on raw arrays)."""
+    return array.astype(np.float32) if array.dtype is BFLOAT16_NP else array

@@ -52,7 +52,7 @@ def _special(v) -> str | None:
 
 def _format_data(arr: np.ndarray, indent: int) -> str:
     shown = arr if arr.size <= THRESHOLD else _summary_values(arr)
-    if arr.dtype.kind == "f":
+    if arr.dtype.kind in "fV":
         fmt = _float_formatter(shown)
     elif arr.dtype.kind == "b":
         fmt = lambda v: "True" if v else "False"  # noqa: E731
@@ -60,7 +60,7 @@ def _format_data(arr: np.ndarray, indent: int) -> str:
         fmt = str
     # Like PyTorch, every element is right-aligned to the widest one shown.
     flat = shown.reshape(-1)
-    if arr.dtype.kind == "f":  # nan/inf don't widen the columns (as in PyTorch)
+    if arr.dtype.kind in "fV":  # nan/inf don't widen the columns (as in PyTorch)
         flat = flat[np.isfinite(flat)]
     width = max((len(fmt(v)) for v in flat), default=0)
     padded = lambda v: fmt(v).rjust(width)  # noqa: E731
@@ -86,7 +86,7 @@ def tensor_repr(t) -> str:
         if arr.ndim != 1:
             suffixes.insert(0, f"size={tuple(arr.shape)}")
     else:
-        body = _format_data(arr, len("tensor("))
+        body = _format_data(dt.opmath(arr), len("tensor("))  # bfloat16 values print as the float32s they are
     d = dt.from_numpy_dtype(arr.dtype)
     if d not in (dt.get_default_dtype(), dt.int64, dt.bool) or (arr.size == 0 and d is not dt.get_default_dtype()):
         suffixes.append(f"dtype={d}")

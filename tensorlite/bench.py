@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +56,7 @@ def write_chart(rows: list[dict], path: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tensorlite bench", description=__doc__.splitlines()[0])
-    p.add_argument("suites", nargs="*", help=f"suites to run (default: all; see --list)")
+    p.add_argument("suites", nargs="*", help="suites to run (default: all; see --list)")
     p.add_argument("--out", default="bench_out", help="folder for the JSON and PNG (default bench_out/)")
     p.add_argument("--list", action="store_true", help="list the suites and exit")
     args = p.parse_args(argv)

@@ -14,7 +14,25 @@ from .tensor import Tensor
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "rand",
            "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "scalar_tensor",
-           "normal", "bernoulli", "multinomial"]
+           "normal", "bernoulli", "multinomial", "tril_indices", "triu_indices",
+           "memory_format", "contiguous_format", "preserve_format", "channels_last", "channels_last_3d"]
+
+
+class memory_format:
+    """A memory layout name (`tl.contiguous_format`, `tl.channels_last`, ...), accepted wherever PyTorch takes
+    `memory_format=`; tensorlite keeps every new tensor row-major, so the choice changes no values."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tensorlite.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
 
 
 def _size(size, op: str) -> tuple:
@@ -47,12 +65,15 @@ def _place(arr: np.ndarray, device, requires_grad: bool) -> Tensor:
 def _infer_dtype(data) -> dt.dtype:
     """PyTorch's inference: Python floats -> default dtype, ints -> int64, bools -> bool."""
     arr = np.asarray(data)
-    if arr.dtype.kind == "f":
+    if arr.dtype.kind in "fV":
         return dt.get_default_dtype()
     if arr.dtype.kind == "b":
         return dt.bool
     if arr.dtype.kind in "iu":
         return dt.int64
+    if arr.dtype.kind == "O":  # None (or another object) somewhere in the data
+        bad = next((x for x in _flat_all(data) if not isinstance(x, (bool, int, float, np.generic))), data)
+        raise RuntimeError(f"tensor(): Could not infer dtype of {type(bad).__name__}")
     raise TypeError(f"tensor(): could not infer dtype of {type(data).__name__} (numpy gave {arr.dtype})")
 
 
@@ -74,10 +95,22 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_first(data)):
             data = _tensors_to_lists(data)
-        arr = np.array(data)
-        src_dtype = _infer_dtype(data) if arr.size or arr.dtype.kind != "f" else dt.get_default_dtype()
+        try:
+            arr = np.array(data)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"tensor(): expected a nested sequence whose rows all have the same length, "
+                             f"got {type(data).__name__} of ragged shape ({e})") from None
+        src_dtype = _infer_dtype(data) if arr.size or arr.dtype.kind not in "fV" else dt.get_default_dtype()
     target = dt.to_dtype(dtype) if dtype is not None else src_dtype
     return _place(arr.astype(target.np, copy=False), device, requires_grad)
+
+
+def _flat_all(data):
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            yield from _flat_all(x)
+    else:
+        yield data
 
 
 def _flat_first(data):
@@ -124,7 +157,13 @@ def from_dlpack(ext) -> Tensor:
     """A tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch, ...)."""
     device_type = ext.__dlpack_device__()[0] if hasattr(ext, "__dlpack_device__") else 1
     if device_type == 1:
-        return Tensor._wrap(np.from_dlpack(ext))
+        try:
+            return Tensor._wrap(np.from_dlpack(ext))
+        except (RuntimeError, BufferError, TypeError):
+            if "bfloat16" in str(getattr(ext, "dtype", "")):
+                raise BufferError("from_dlpack: NumPy's DLPack cannot import bfloat16; pass x.view(torch.int16) "
+                                  "(or another 16-bit integer view) and call .view(tl.bfloat16) on the result") from None
+            raise
     return Tensor._wrap(cuda_module().from_dlpack(ext))
 
 
@@ -221,28 +260,57 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
     return _place(np.eye(n, m, dtype=d.np), device, requires_grad)
 
 
+def _tri_indices(row: int, col: int, offset: int, dtype, device, op: str, upper: bool) -> Tensor:
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{op}: row and col must be non-negative, got row={row}, col={col}")
+    d = dt.to_dtype(dtype) if dtype is not None else dt.int64
+    if d.is_floating_point or d is dt.bool:  # PyTorch accepts only integer dtypes here
+        raise RuntimeError(f"{op}: not implemented for dtype {d} (expected an integer dtype)")
+    rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    return _place(np.stack([rows, cols]).astype(d.np), device, False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) row/column coordinates of the lower triangle (j <= i + offset) of a row x col matrix."""
+    return _tri_indices(row, col, offset, dtype, device, "tril_indices", upper=False)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) row/column coordinates of the upper triangle (j >= i + offset) of a row x col matrix."""
+    return _tri_indices(row, col, offset, dtype, device, "triu_indices", upper=True)
+
+
 def _float_dtype(dtype, op: str) -> dt.dtype:
     d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
-    if not d.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point dtype, got {d}")
+    if not d.is_floating_point:  # PyTorch's NotImplementedError (a RuntimeError) for integer dtypes
+        raise NotImplementedError(f"{op}: not implemented for dtype {d} (expected a floating point dtype)")
     return d
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def _size_arg(sizes: tuple, size, op: str) -> tuple:
+    """rand(2, 3), rand((2, 3)) or rand(size=(2, 3))."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        sizes = (size,)
+    return _size(sizes, op)
+
+
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
     d = _float_dtype(dtype, "rand")
-    arr = numpy_generator(generator).random(_size(size, "rand"), dtype=np.float64).astype(d.np)
+    arr = numpy_generator(generator).random(_size_arg(sizes, size, "rand"), dtype=np.float64).astype(d.np)
     return _place(arr, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
     d = _float_dtype(dtype, "randn")
-    arr = numpy_generator(generator).standard_normal(_size(size, "randn"), dtype=np.float64).astype(d.np)
+    arr = numpy_generator(generator).standard_normal(_size_arg(sizes, size, "randn"), dtype=np.float64).astype(d.np)
     return _place(arr, device, requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high); int64 by default. `randint(high, size)` also works."""
     if size is None:
@@ -251,6 +319,10 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    elif low is None:  # randint(high=5, size=...)
+        low = 0
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     d = dt.to_dtype(dtype) if dtype is not None else dt.int64
@@ -263,19 +335,25 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
     return _place(numpy_generator(generator).permutation(int(n)).astype(d.np), device, requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
     d, dev = _like(input, dtype, device)
     return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+                        memory_format=None) -> Tensor:
     d, dev = _like(input, dtype, device)
     return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None) -> Tensor:
+def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None, requires_grad: bool = False,
+                 memory_format=None) -> Tensor:
+    """randint_like(x, high) or randint_like(x, low, high): integers in [low, high) shaped like x."""
+    if high is None:
+        low, high = 0, low
     d, dev = _like(input, dtype, device)
-    return randint(low, high, tuple(input.shape), dtype=d, device=dev)
+    return randint(low, high, tuple(input.shape), dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def normal(mean, std, size: Sequence[int] | None = None, *, generator=None, dtype=None, device=None) -> Tensor:

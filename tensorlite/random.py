@@ -15,8 +15,10 @@ __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", 
 class Generator:
     """A random-number generator; pass one as `generator=` to make a draw independent of the global one."""
 
-    def __init__(self, device: str = "cpu"):
-        self.device = device
+    def __init__(self, device="cpu"):
+        from .backend.device import device as Device
+
+        self.device = Device(device)
         self._seed = 67280421310721  # PyTorch's default initial seed
         self.np = np.random.Generator(np.random.PCG64(self._seed))
 

@@ -152,8 +152,10 @@ def load(f: str | os.PathLike, map_location=None, weights_only: bool = True, mma
     try:
         arrays = dict(st.load(raw))
     except Exception as exc:  # SafetensorError for truncated or corrupted files
-        raise RuntimeError(f"tl.load: '{path}' is not a valid safetensors checkpoint (truncated or corrupted?): "
-                           f"{exc}") from None
+        arrays = _load_bfloat16(raw, path) if "'BF16'" in repr(exc) else None
+        if arrays is None:
+            raise RuntimeError(f"tl.load: '{path}' is not a valid safetensors checkpoint (truncated or corrupted?): "
+                               f"{exc}") from None
     meta = _read_metadata(raw, path)
     # safetensors hands back read-only views on the file buffer; give each tensor its own memory.
     arrays = {k: np.array(v) for k, v in arrays.items()}
@@ -168,6 +170,33 @@ def load(f: str | os.PathLike, map_location=None, weights_only: bool = True, mma
     except json.JSONDecodeError as exc:
         raise RuntimeError(f"tl.load: '{path}': the checkpoint structure metadata is corrupted: {exc}") from None
     return _decode(structure, arrays, path, device)
+
+
+def _load_bfloat16(raw: bytes, path: str) -> dict | None:
+    """The tensors of a file holding BF16 entries, which safetensors' NumPy reader does not map: the header
+    gives each tensor's dtype, shape and byte range; BF16 becomes ml_dtypes' bfloat16 (None: not readable)."""
+    from ._dtype import BFLOAT16_MISSING, BFLOAT16_NP
+
+    if BFLOAT16_NP is None:
+        raise RuntimeError(f"tl.load: '{path}' holds bfloat16 tensors: {BFLOAT16_MISSING}")
+    types = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": BFLOAT16_NP, "I64": np.int64,
+             "I32": np.int32, "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
+    n = int.from_bytes(raw[:8], "little")
+    try:
+        header = json.loads(raw[8:8 + n])
+        data = memoryview(raw)[8 + n:]
+        arrays = {}
+        for name, entry in header.items():
+            if name == "__metadata__":
+                continue
+            begin, end = entry["data_offsets"]
+            dtype = np.dtype(types[entry["dtype"]])
+            if not 0 <= begin <= end <= len(data) or end - begin != dtype.itemsize * int(np.prod(entry["shape"])):
+                return None
+            arrays[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(entry["shape"])
+        return arrays
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
 
 
 def _read_metadata(raw: bytes, path: str) -> dict:

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _dtype as dt
 from .autograd import grad_mode
-from .backend.device import CPU, device as Device, get_array_module, is_cuda_array
+from .backend.device import CPU, device as Device, is_cuda_array
 
 _grad_enabled = grad_mode._grad_enabled
 _ndarray = np.ndarray
@@ -36,10 +36,13 @@ class Tensor:
     __array_priority__ = 1000
 
     # -- construction ----------------------------------------------------------------------------
-    def __init__(self, data: Any = (), requires_grad: bool = False):
-        """`tl.Tensor(data)` as in PyTorch: the default float dtype. Prefer `tl.tensor(...)`."""
+    def __init__(self, data: Any = (), *sizes: int, requires_grad: bool = False):
+        """`tl.Tensor(data)` or `tl.Tensor(*sizes)` as in PyTorch: the default float dtype. Prefer `tl.tensor(...)`."""
         if isinstance(data, Tensor):
             arr = data._data
+        elif sizes or isinstance(data, (int, np.integer)) and not isinstance(data, bool):
+            # Tensor(2, 3): a new tensor of that shape (PyTorch leaves it uninitialized; zeros here)
+            arr = np.zeros(tuple(int(n) for n in (data,) + sizes), dtype=dt.get_default_dtype().np)
         else:
             arr = np.array(data, dtype=dt.get_default_dtype().np)
         _init(self, arr, requires_grad)
@@ -117,7 +120,7 @@ class Tensor:
         return int(self._data.nbytes)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"
 
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -125,6 +128,28 @@ class Tensor:
     def stride(self, dim: int | None = None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def storage_offset(self) -> int:
+        """How many elements into its memory block this tensor's first element lies (nonzero for some views)."""
+        data = self._data
+        root = data
+        while getattr(root, "base", None) is not None:
+            root = root.base
+        if type(data) is _ndarray:
+            if type(root) is not _ndarray:  # memory from elsewhere (a buffer, DLPack): no offset to measure
+                return 0
+            start = root.__array_interface__["data"][0]
+            return (data.__array_interface__["data"][0] - start) // data.itemsize
+        return (int(data.data.ptr) - int(root.data.ptr)) // data.itemsize
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind in "ifV"
+
+    def is_complex(self) -> bool:
+        return False  # tensorlite has no complex dtypes
+
+    def is_nonzero(self) -> bool:
+        return self.__bool__()
 
     def data_ptr(self) -> int:
         if type(self._data) is _ndarray:
@@ -151,7 +176,7 @@ class Tensor:
                     "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
             return self
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind not in "fV":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
         self._requires_grad = bool(requires_grad)
         return self
@@ -241,6 +266,9 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack__(self, stream=None, **kwargs):
+        if self._data.dtype.name == "bfloat16" and type(self._data) is np.ndarray:
+            raise BufferError("__dlpack__: NumPy's DLPack cannot export bfloat16 (an ml_dtypes type); export "
+                              "t.view(tl.int16) and view the result as bfloat16 on the other side")
         return self._data.__dlpack__(**({"stream": stream} if stream is not None else {}), **kwargs)
 
     def __dlpack_device__(self):
@@ -262,10 +290,17 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        """The one element, for int()/float(): ValueError for other sizes, as Python (and PyTorch) do."""
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars (got {self._data.size} "
+                             f"elements, shape {list(self._data.shape)})")
+        return self._data.reshape(()).item()
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -296,7 +331,7 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # as PyTorch: a 0-d tensor formats as its value (f"{t}" == "2")
             return format(self.item(), spec)
         return object.__format__(self, spec) if spec else repr(self)
 
@@ -318,6 +353,9 @@ class Tensor:
             return f"tensorlite.{_TYPE_NAMES.get(self.dtype.name, self.dtype.name)}"
         return self.to(dt.to_dtype(dtype))
 
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
     def float(self) -> "Tensor":
         return self.to(dt.float32)
 
@@ -326,6 +364,10 @@ class Tensor:
 
     def half(self) -> "Tensor":
         return self.to(dt.float16)
+
+    def bfloat16(self) -> "Tensor":
+        """self as bfloat16 (needs ml_dtypes, the `bf16` extra)."""
+        return self.to(dt.to_dtype("bfloat16"))
 
     def int(self) -> "Tensor":
         return self.to(dt.int32)
@@ -392,10 +434,9 @@ class Tensor:
         if record:
             if self.grad_fn is None and self._requires_grad:
                 raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
-            if self._base is not None:
-                raise RuntimeError(
-                    f"{op}: an in-place operation on a view ({tuple(self.shape)}) of another tensor inside a recorded "
-                    f"graph is not supported by tensorlite; write it out of place, or modify the base tensor directly")
+            if self._base is not None and self._base.grad_fn is None and self._base._requires_grad:
+                raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                                   f"operation.")
             # `old` stands for this tensor's value before the write, at its old place in the graph.
             old = Tensor._wrap(self._data, self._requires_grad)
             old.grad_fn, old._output_nr = self.grad_fn, self._output_nr
@@ -409,15 +450,20 @@ class Tensor:
             old._data = old._data.copy()
         res = result._data
         if res.dtype != self._data.dtype and not _can_cast_inplace(res.dtype, self._data.dtype):
-            raise RuntimeError(f"{op}: result type {dt.from_numpy_dtype(res.dtype).name} can't be cast to the desired "
-                               f"output type {self.dtype.name}")
+            src, dst = dt.from_numpy_dtype(res.dtype).name, self.dtype.name
+            raise RuntimeError(f"{op}: result type {_SCALAR_TYPE.get(src, src)} can't be cast to the desired "
+                               f"output type {_SCALAR_TYPE.get(dst, dst)}")
         if res.shape != self._data.shape:
             raise RuntimeError(f"{op}: output with shape {list(self._data.shape)} doesn't match the broadcast "
                                f"shape {list(res.shape)}")
         if res is not self._data:
             self._data[...] = res
         self._vc[0] += 1
-        if record and result._requires_grad:
+        if record and self._base is not None:  # a view: the write changes its base's history too
+            from .autograd.view_inplace import rebase_view
+
+            rebase_view(self, result)
+        elif record and result._requires_grad:
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
             saved = getattr(result.grad_fn, "_saved_outputs", None)
             if type(saved) is tuple and saved[result._output_nr][0] is res:
@@ -478,9 +524,13 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     return dim % n
 
 
+# PyTorch's names for dtypes in its messages ("result type Float can't be cast to ... Long")
+_SCALAR_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
                "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-               "bool": "BoolTensor"}
+               "bool": "BoolTensor", "bfloat16": "BFloat16Tensor"}
 
 
 class Size(tuple):

@@ -163,6 +163,18 @@ def test_float16_computed_with_float32_accumulation():
     check(*_inputs(np.random.default_rng(10), (), 17, 17, 24, dtype=np.float16), dtype=np.float16)
 
 
+@pytest.mark.skipif(tl._dtype.BFLOAT16_NP is None, reason="bfloat16 needs ml_dtypes")
+def test_bfloat16_computed_with_float32_accumulation():
+    """bfloat16 (8 significant bits) runs the same tiles as float16; lse stays float32."""
+    bf16 = tl._dtype.BFLOAT16_NP
+    TOL[bf16] = (3e-2, 3e-2)  # P and dS are rounded to bfloat16 before their products, as FlashAttention does
+    q, k, v = _inputs(np.random.default_rng(11), (2,), 33, 40, 64, dtype=bf16)
+    mask = np.random.default_rng(12).standard_normal((33, 40)).astype(bf16)
+    out, lse, grads = check(q, k, v, mask, causal=True, need_dmask=True, dtype=bf16)
+    assert out.dtype == bf16 and lse.dtype == np.float32
+    assert all(g.dtype == bf16 for g in grads)
+
+
 def test_float16_reference_matches_torch_half():
     """The reference the float16 kernels are checked against agrees with PyTorch's CPU half sdpa."""
     torch = pytest.importorskip("torch")
@@ -268,7 +280,7 @@ def test_use_triton_without_interpreter_or_cuda_says_why(monkeypatch):
 # -- the GPU compilation path, without a GPU -------------------------------------------------------------------
 # The host functions run on NumPy arrays with the launches recorded (tests/triton_aot.py); each launch compiles
 # for sm_90 with the smallest and the largest autotune configs, specialised as a real launch would be.  The cases
-# cover MASK_KIND 0 / 1 (float) / 2 (bool), CAUSAL on and off, NEED_DS on and off, float16 and float32
+# cover MASK_KIND 0 / 1 (float) / 2 (bool), CAUSAL on and off, NEED_DS on and off, float16, bfloat16 and float32
 # (PRECISION ieee and tf32), equal and different head dims.
 _AOT = """
 import numpy as np
@@ -281,6 +293,11 @@ CASES = {
     "fp32 bool mask": (np.float32, (1, 3), 33, 17, 32, 32, "bool", False, False),
     "fp32 no mask, D 16 Dv 48, tf32": (np.float32, (2,), 20, 70, 16, 48, None, False, False),
 }
+try:  # bfloat16 takes float16's tensor-core path (on a GPU: tl.dot of bf16 tiles, not the interpreter's upcast)
+    import ml_dtypes
+    CASES["bf16 bool mask causal"] = (ml_dtypes.bfloat16, (2,), 33, 40, 64, 64, "bool", True, False)
+except ImportError:
+    pass
 case = [""]
 with recorded_launches(T, lambda: case[0]) as launches:
     for name, (dtype, batch, lq, lk, d, dv, mask_kind, causal, need_dmask) in CASES.items():

@@ -32,7 +32,7 @@ def _params(variants=None):
 
 
 PARITY_VARIANTS = [((d, c), f"{d}-{'contig' if c else 'noncontig'}")
-                   for d in ("float32", "float64") for c in (True, False)]
+                   for d in ("float32", "float64", "bfloat16") for c in (True, False)]
 
 
 def _run(fn, *args):

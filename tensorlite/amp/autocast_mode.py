@@ -9,9 +9,9 @@ thread-local and nests: an inner region replaces the outer one's settings for it
 it exits, so `autocast(..., enabled=False)` inside a region turns autocasting off locally.
 
 Defaults as PyTorch: a region's dtype is the current autocast dtype of its device type, initially
-float16 for "cuda". For "cpu" PyTorch's default is bfloat16, which tensorlite does not have (NumPy has
-no bfloat16 type, and CuPy none either), so the CPU default is float16 here; asking for bfloat16 is a
-TypeError that says so. As in PyTorch, a dtype autocast cannot run in (float32, float64, an integer
+float16 for "cuda" and bfloat16 for "cpu". bfloat16 comes with the optional ml_dtypes package (the
+`bf16` extra); without it the CPU default is float16, and asking for bfloat16 is a TypeError naming
+the extra. As in PyTorch, a dtype autocast cannot run in (float32, float64, an integer
 type) warns and disables the region, and so does device_type="cuda" on a machine without a usable GPU.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype", "set_autocas
 _DEVICE_TYPES = ("cpu", "cuda")
 
 
-def _lower_dtypes() -> tuple:  # bfloat16 would join here (and become the CPU default) if tensorlite gains it
+def _lower_dtypes() -> tuple:  # bfloat16 exists with ml_dtypes (the `bf16` extra)
     bf16 = getattr(dt, "bfloat16", None)
     return (dt.float16,) if bf16 is None else (dt.float16, bf16)
 
@@ -93,8 +93,7 @@ def _checked_dtype(device_type: str, dtype) -> dt.dtype:
     except TypeError:
         pass
     if "bfloat16" in str(getattr(dtype, "name", dtype)):
-        raise TypeError(f"autocast({device_type!r}): tensorlite has no bfloat16 dtype (NumPy and CuPy have no "
-                        f"bfloat16 type); use dtype=tl.float16")
+        raise TypeError(f"autocast({device_type!r}): {dt.BFLOAT16_MISSING}; or use dtype=tl.float16")
     raise TypeError(f"autocast({device_type!r}): expected a tensorlite dtype such as tl.float16, got {dtype!r}")
 
 
@@ -103,8 +102,8 @@ class autocast:
     cache_enabled=None)`, as a context manager or a decorator.
 
     device_type: "cpu" or "cuda" (only ops on tensors of that device type are affected).
-    dtype: the lower precision, tl.float16; default: the device type's current autocast dtype (initially
-        float16 on both device types: PyTorch's CPU default, bfloat16, does not exist in tensorlite).
+    dtype: the lower precision, tl.float16 or tl.bfloat16; default: the device type's current autocast
+        dtype (initially float16 for "cuda", bfloat16 for "cpu"; float16 there without ml_dtypes).
     enabled: False makes the region a no-op region that turns autocast off inside it.
     cache_enabled: reuse the lower-precision copy of a parameter within the region (default: the
         thread's setting, initially True).

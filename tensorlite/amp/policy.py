@@ -59,7 +59,7 @@ _CUDA = _table(
     FP32="acos asin cosh exp expm1 log log10 log2 log1p reciprocal rsqrt sinh tan pow softplus "
          "layer_norm group_norm norm vector_norm cosine_similarity poisson_nll_loss cosine_embedding_loss nll_loss "
          "hinge_embedding_loss kl_div l1_loss smooth_l1_loss huber_loss mse_loss margin_ranking_loss "
-         "soft_margin_loss triplet_margin_loss multi_margin_loss "
+         "soft_margin_loss triplet_margin_loss multi_margin_loss multilabel_margin_loss "
          "binary_cross_entropy_with_logits cross_entropy pdist cdist logsumexp normalize "
          "sum prod cumsum cumprod softmax log_softmax softmin",
     PROMOTE="bilinear cross dot grid_sample index_put scatter_add tensordot",
@@ -78,7 +78,7 @@ _CPU = _table(
          "binary_cross_entropy binary_cross_entropy_with_logits grid_sample prod trace cdist mse_loss "
          "cosine_embedding_loss nll_loss hinge_embedding_loss poisson_nll_loss smooth_l1_loss cross_entropy "
          "l1_loss huber_loss margin_ranking_loss soft_margin_loss triplet_margin_loss multi_margin_loss ctc_loss "
-         "kl_div",
+         "kl_div multilabel_margin_loss fractional_max_pool2d fractional_max_pool3d",
     PROMOTE="index_copy",
 )
 
@@ -139,7 +139,7 @@ def _eligible(t, device: str) -> bool:
     if (type(a) is np.ndarray) != (device == "cpu"):
         return False
     d = a.dtype
-    return (d.kind == "f" and d.itemsize < 8) or d.name == "bfloat16"
+    return (d.kind in "fV" and d.itemsize < 8) or d.name == "bfloat16"
 
 
 def _cast(t, target: np.dtype, lower: bool):

@@ -1,7 +1,6 @@
 """`tl.autograd.backward` and `tl.autograd.grad`: argument checking around the engine."""
 from __future__ import annotations
 
-from typing import Sequence
 
 from ..backend.device import get_array_module
 from .engine import run_backward
@@ -54,8 +53,8 @@ def _seed_grads(outputs: tuple, grad_outputs: tuple, op: str) -> list:
         if tuple(g._data.shape) != tuple(out._data.shape):
             raise RuntimeError(f"{op}: Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
                                f"output[{i}] has a shape of {list(out.shape)}.")
-        if g._data.dtype.kind != "f":
-            raise RuntimeError(f"{op}: grad_output[{i}] must be a floating point tensor, got {g.dtype}")
+        if g._data.dtype != out._data.dtype:  # PyTorch casts a given gradient to its output's dtype
+            g = g.to(out.dtype)
         seeds.append(g)
     return seeds
 
@@ -95,6 +94,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if allow_unused is None:
         allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
     seeds = _seed_grads(outputs, _as_tuple(grad_outputs) if grad_outputs is not None else (), "grad")
     if retain_graph is None:
         retain_graph = create_graph

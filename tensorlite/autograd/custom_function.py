@@ -144,7 +144,8 @@ class Function(metaclass=_FunctionMeta):
         ctx._input_shapes = tuple(tuple(a._data.shape) if isinstance(a, Tensor) else None for a in args)
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         ctx.next_edges = tuple(
-            ((t.grad_fn, t._output_nr) if t.grad_fn is not None else (t, -1)) if t._requires_grad else None
+            ((t.grad_fn, t._output_nr, t._data.dtype) if t.grad_fn is not None else (t, -1, t._data.dtype))
+            if t._requires_grad else None
             for t in tensor_args)
         is_tuple = isinstance(output, tuple)
         outs = output if is_tuple else (output,)
@@ -161,7 +162,7 @@ class Function(metaclass=_FunctionMeta):
                 t = o.detach()  # an input returned as is (or a tensor with history) becomes a new output
             else:
                 t = o
-            differentiable = t._data.dtype.kind == "f" and id(o) not in ctx._non_differentiable
+            differentiable = t._data.dtype.kind in "fV" and id(o) not in ctx._non_differentiable
             if differentiable:
                 t.grad_fn, t._output_nr, t._requires_grad = ctx, i, True
             meta.append((t._data.shape, t._data.dtype, type(t._data)) if differentiable else None)

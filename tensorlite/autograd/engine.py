@@ -17,6 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from ..amp import policy as _amp
 from ..backend.device import cuda_module
 from . import grad_mode
@@ -120,7 +121,7 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
                     if ks:
                         for k in ks:
                             captured[k] = g
-            if len(grads) > 1:
+            if len(grads) > 1 and getattr(fn, "_materialize", True) is not False:  # ctx.set_materialize_grads
                 grads = [g if g is not None else _zeros_for(fn, i) for i, g in enumerate(grads)]
             if fn.keep_inputs:
                 fn._check_versions()
@@ -135,7 +136,11 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
                 if edge is None:
                     continue
                 g = in_grads[i]
-                node, nr = edge
+                node, nr, dtype = edge
+                if g is not None and g._data.dtype is not dtype:
+                    # a gradient has its input's dtype, as PyTorch's engine casts it (bfloat16 inputs
+                    # whose backward met a float32 constant, a float16 tensor mixed with float32, ...)
+                    g = g.to(from_numpy_dtype(dtype))
                 if nr < 0:
                     if g is not None:
                         # Nothing but this loop holds g (and g alone holds its array): a gradient a backward

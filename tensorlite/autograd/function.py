@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import BFLOAT16_NP
 from ..backend.device import get_array_module, is_cuda_array
 from . import grad_mode
 
 _grad_enabled = grad_mode._grad_enabled
 _ndarray = np.ndarray
+_BF16 = BFLOAT16_NP  # None without ml_dtypes
 
 
 class _Freed:
@@ -56,11 +58,14 @@ class Function:
       keep_inputs  -- backward reads `self.inputs` (the input Tensors); False frees them early.
       save_output  -- backward reads `self.output()` (the result, rebuilt without a reference cycle).
       is_view      -- the result shares memory with input 0, so it shares its version counter.
+      bfloat16_native -- forward handles bfloat16 arrays itself; otherwise they arrive as float32
+                      and float32 results are rounded back to bfloat16 (`_forward_bf16`).
     """
 
     keep_inputs = True
     save_output = False
     is_view = False
+    bfloat16_native = False  # True: forward takes bfloat16 arrays as they are (views, kernels that handle it)
     once_differentiable = False
     _out_meta = None  # per output (shape, dtype, array type), set for multi-output nodes only
 
@@ -86,7 +91,11 @@ class Function:
                 record = False
         if record:
             fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
-        out = fn.forward(*[t._data for t in inputs], **attrs)
+        arrays = [t._data for t in inputs]
+        if _BF16 is not None and not (cls.bfloat16_native or cls.is_view) and _has_bf16(arrays):
+            out = _forward_bf16(fn, arrays, attrs)
+        else:
+            out = fn.forward(*arrays, **attrs)
         if type(out) is tuple:
             return fn._wrap_outputs(out, inputs, record)
         if type(out) is not _ndarray:
@@ -102,7 +111,7 @@ class Function:
         else:
             result._vc = [0]
             result._base = None
-        if record and out.dtype.kind == "f":
+        if record and out.dtype.kind in "fV":  # "V": bfloat16 (ml_dtypes)
             fn._record(inputs)
             result._requires_grad = True
             result.grad_fn = fn
@@ -118,7 +127,8 @@ class Function:
     def _record(self, inputs) -> None:
         """Store the edges (where each input's gradient flows) and the tensors backward needs."""
         self.next_edges = tuple(
-            ((t.grad_fn, t._output_nr) if t.grad_fn is not None else (t, -1)) if t._requires_grad else None
+            ((t.grad_fn, t._output_nr, t._data.dtype) if t.grad_fn is not None else (t, -1, t._data.dtype))
+            if t._requires_grad else None
             for t in inputs
         )
         if self.keep_inputs:
@@ -141,7 +151,7 @@ class Function:
                 t._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
             else:
                 t._vc, t._base = [0], None
-            if record and out.dtype.kind == "f":
+            if record and out.dtype.kind in "fV":
                 if not recorded:
                     self._record(inputs)
                     recorded = True
@@ -267,6 +277,42 @@ def device_mismatch(a, b, op: str) -> str:
     """PyTorch's message for tensors of one op on two devices."""
     return (f"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}! "
             f"(in {op})")
+
+
+def _has_bf16(arrays) -> bool:
+    for a in arrays:
+        if a.dtype is _BF16:
+            return True
+    return False
+
+
+def _forward_bf16(fn, arrays, attrs):
+    """bfloat16 is storage only: forward runs on float32 copies and float32 results are rounded back.
+
+    As PyTorch's CPU kernels compute bfloat16 in float32 ("opmath"), sums and products accumulate in
+    float32. Results stay float32 when an input was float32 or float64 (mixed inputs already promoted).
+    """
+    wide = False
+    upcast = []
+    for a in arrays:
+        if a.dtype is _BF16:
+            a = a.astype(np.float32)
+        elif a.dtype.kind in "fV" and a.dtype.itemsize >= 4:
+            wide = True
+        upcast.append(a)
+    out = fn.forward(*upcast, **attrs)
+    if wide:
+        return out
+    if type(out) is tuple:
+        return tuple(_round_bf16(o) for o in out)
+    return _round_bf16(out)
+
+
+def _round_bf16(out):
+    dtype = getattr(out, "dtype", None)
+    if dtype is not None and dtype == np.float32:
+        return out.astype(_BF16)
+    return out
 
 
 def _as_array(out, inputs):

@@ -290,7 +290,7 @@ class _Checker:
 
     def check_no_differentiable_outputs(self, outs: tuple) -> None:
         """No output requires grad: then every numeric derivative must be zero."""
-        idx = [j for j, o in enumerate(outs) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+        idx = [j for j, o in enumerate(outs) if isinstance(o, Tensor) and o._data.dtype.kind in "fV"]
         if not idx:
             return
         sizes = [int(outs[j]._data.size) for j in idx]

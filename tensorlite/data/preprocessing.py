@@ -37,11 +37,11 @@ class _Input:
             raise ValueError(f"{estimator}: expected a 2D array (samples x features), got {arr.ndim}D array "
                              f"of shape {arr.shape} instead. Reshape your data using array.reshape(-1, 1) if it "
                              "has a single feature or array.reshape(1, -1) if it contains a single sample.")
-        if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind not in "biufV":
             raise TypeError(f"{estimator}: expected numeric data, got an array of dtype {arr.dtype}")
-        if arr.dtype.kind != "f" and not keep_int:
+        if arr.dtype.kind not in "fV" and not keep_int:
             arr = arr.astype(np.float64)
-        if arr.dtype.kind == "f":
+        if arr.dtype.kind in "fV":
             finite_or_nan = np.isfinite(arr) | (np.isnan(arr) if allow_nan else False)
             if not finite_or_nan.all():
                 raise ValueError(f"{estimator}: Input X contains infinity"
@@ -54,7 +54,7 @@ class _Input:
         from ..creation import tensor as make_tensor
 
         src = self.tensor.dtype
-        dtype = src if (src.is_floating_point or out.dtype.kind != "f") else get_default_dtype()
+        dtype = src if (src.is_floating_point or out.dtype.kind not in "fV") else get_default_dtype()
         return make_tensor(out, dtype=dtype, device=self.tensor.device)
 
 
@@ -227,7 +227,7 @@ class SimpleImputer(_Estimator):
 
     def _missing(self, arr: np.ndarray) -> np.ndarray:
         if isinstance(self.missing_values, float) and np.isnan(self.missing_values):
-            return np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
+            return np.isnan(arr) if arr.dtype.kind in "fV" else np.zeros(arr.shape, dtype=bool)
         return arr == self.missing_values
 
     def _input(self, X) -> _Input:
@@ -271,7 +271,7 @@ class SimpleImputer(_Estimator):
         if not valid.all():
             warnings.warn(f"Skipping features without any observed values: {np.flatnonzero(~valid).tolist()}. At "
                           f"least one non-missing value is needed for imputation with strategy={self.strategy!r}.")
-        out = np.where(missing, self.statistics_.astype(arr.dtype) if arr.dtype.kind == "f"
+        out = np.where(missing, self.statistics_.astype(arr.dtype) if arr.dtype.kind in "fV"
                        else self.statistics_.astype(arr.dtype), arr)[:, valid]
         if self.add_indicator:
             out = np.concatenate([out, missing[:, self._indicator_features].astype(out.dtype)], axis=1)

@@ -8,9 +8,11 @@ Each ops module declares
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import activation, arithmetic, convert, diag, elementwise, index, join, linalg, pad, reduce, shape
+from . import (activation, arithmetic, assemble, convert, decomp, diag, elementwise, index, join, linalg, math_extra,
+               pad, rearrange, reduce, sampling, shape, statistics)
 
-MODULES = (arithmetic, convert, elementwise, activation, reduce, shape, join, diag, pad, index, linalg)
+MODULES = (arithmetic, convert, elementwise, activation, reduce, shape, join, diag, pad, index, linalg, rearrange,
+           sampling, math_extra, statistics, assemble, decomp)
 
 
 def _make_inplace(name: str, fn):

@@ -18,7 +18,7 @@ _INV_SQRT2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 # PyTorch's names for dtypes in its "not implemented for 'Long'" errors.
 _TORCH_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "bfloat16": "BFloat16"}
 
 
 # -- argument checks -----------------------------------------------------------------------------------
@@ -29,9 +29,10 @@ def _type_name(x: Tensor) -> str:
 def _kind(input, op: str) -> str:
     """The dtype kind of `input` ('f', 'i', 'u', 'b'); TypeError if it is not a Tensor."""
     try:
-        return input._data.dtype.kind
+        kind = input._data.dtype.kind
     except AttributeError:
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}") from None
+    return "f" if kind == "V" else kind  # "V": bfloat16 (ml_dtypes)
 
 
 def _require_float(input, op: str) -> None:

@@ -54,7 +54,7 @@ def sequence_to_index(seq, like) -> np.ndarray:
     a = np.asarray(seq)
     if a.dtype == np.uint8 or a.dtype == np.bool_:
         a = a.astype(np.bool_, copy=False)
-    elif a.dtype.kind not in "iuf" and a.size:
+    elif a.dtype.kind not in "iufV" and a.size:
         raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
                          f"indices (got {type(seq).__name__})")
     else:

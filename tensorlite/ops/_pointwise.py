@@ -23,7 +23,7 @@ def check_tensor(x, op: str, arg: str = "input") -> None:
 def floating(x: Tensor, op: str) -> Tensor:
     """x itself if floating, else x converted to the default float dtype (ints can't require grad)."""
     check_tensor(x, op)
-    if x._data.dtype.kind == "f":
+    if x._data.dtype.kind in "fV":
         if _amp.active[0]:  # exp, log, ... run in float32 under CUDA autocast
             return _amp.cast_input(op, x)
         return x

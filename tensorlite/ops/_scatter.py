@@ -174,12 +174,12 @@ class ScatterReduce(Function):
             count = xp.full(o.shape, 1 if include_self else 0, dtype=x.dtype)
             ufunc_at("add", count, coords, xp.ones(idx.shape, dtype=x.dtype))
             count[count == 0] = 1
-            if x.dtype.kind == "f":
+            if x.dtype.kind in "fV":
                 o /= count
             else:
                 o //= count
             self.weights = count.reshape(x.shape)
-        elif reduce in ("amax", "amin") and x.dtype.kind == "f":
+        elif reduce in ("amax", "amin") and x.dtype.kind in "fV":
             # Constant weights that share the gradient among the elements equal to the result.
             self_is = (as_1d(x) == o).astype(x.dtype)
             if not include_self:
@@ -241,7 +241,7 @@ class ScatterReduce(Function):
 def _identity(reduce: str, dtype):
     if reduce in _IDENTITY:
         return _IDENTITY[reduce]
-    if dtype.kind == "f":
+    if dtype.kind in "fV":
         return -np.inf if reduce == "amax" else np.inf
     if dtype.kind == "b":
         return reduce == "amin"

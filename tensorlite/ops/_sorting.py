@@ -11,6 +11,7 @@ import collections
 
 import numpy as np
 
+from .. import _dtype as dt
 from ..autograd.function import check_same_device
 from ..backend import get_array_module
 from ..tensor import Tensor, _wrap_dim
@@ -55,7 +56,7 @@ def _index_tensor(a) -> Tensor:
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
     """(values, indices) with values = input sorted along dim; gradient flows to the values' sources."""
-    a = input._data
+    a = dt.opmath(input._data)
     d = _wrap_dim(dim, a.ndim, "sort")
     if a.ndim == 0:
         idx = get_array_module(a).zeros((), dtype=np.int64)
@@ -66,7 +67,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort input along dim (stable)."""
-    a = input._data
+    a = dt.opmath(input._data)
     d = _wrap_dim(dim, a.ndim, "argsort")
     if a.ndim == 0:
         return Tensor._wrap(get_array_module(a).zeros((), dtype=np.int64))
@@ -80,7 +81,7 @@ def msort(input: Tensor) -> Tensor:
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopkResult:  # noqa: A002
     """The k largest (or smallest) elements along dim and their indices; values sorted (always, here)."""
-    a = input._data
+    a = dt.opmath(input._data)
     d = _wrap_dim(dim, a.ndim, "topk")
     n = a.shape[d] if a.ndim else 1
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
@@ -108,7 +109,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """The indices of the nonzero elements: an (n, ndim) int64 tensor, or (as_tuple) one 1-D tensor per dim."""
-    a = input._data
+    a = dt.opmath(input._data)
     xp = get_array_module(a)
     if a.ndim == 0:
         hit = bool(a)

@@ -251,9 +251,9 @@ class Gelu(Function):
         (x,) = self.inputs
         if not grad_mode._grad_enabled[0]:  # first order: one kernel pass (native where built)
             g, v = grad._data, x._data
-            if v.dtype == np.float16:
+            if v.dtype.itemsize == 2:  # float16 / bfloat16: in float32, rounded once
                 return Tensor._wrap(gelu_backward(g.astype(np.float32), v.astype(np.float32),
-                                                  self.approximate).astype(np.float16))
+                                                  self.approximate).astype(v.dtype))
             return Tensor._wrap(gelu_backward(g.astype(v.dtype, copy=False), v, self.approximate))
         if self.approximate == "none":
             return grad * (_normal_cdf(x) + x * _normal_pdf(x))
@@ -343,7 +343,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     kind = _kind(input, "hardtanh")
     if kind == "b":
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    if kind != "f":  # PyTorch casts the bounds to the integer type (truncating) before clamping
+    if kind not in "fV":  # PyTorch casts the bounds to the integer type (truncating) before clamping
         min_val, max_val = int(min_val), int(max_val)
     return Hardtanh.apply(input, lo=min_val, hi=max_val)
 
@@ -500,7 +500,7 @@ def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     kind = _kind(input, "threshold")
     if kind == "b":
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
-    if kind != "f":  # the fill value takes the tensor's integer type, as in PyTorch
+    if kind not in "fV":  # the fill value takes the tensor's integer type, as in PyTorch
         value = int(value)
     return Threshold.apply(input, threshold=threshold, value=value)
 

@@ -35,12 +35,15 @@ def as_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
             return as_operands(a, b, op)
     elif isinstance(a, Tensor) and type(b) in (int, float):
         kind = a._data.dtype.kind
-        if kind == "f" or (kind in "iu" and type(b) is int):
+        if kind in "fV" or (kind in "iu" and type(b) is int):
             return a, Tensor._wrap(_scalar_array(b, a._data))
     elif isinstance(b, Tensor) and type(a) in (int, float):
         kind = b._data.dtype.kind
-        if kind == "f" or (kind in "iu" and type(a) is int):
+        if kind in "fV" or (kind in "iu" and type(a) is int):
             return Tensor._wrap(_scalar_array(a, b._data)), b
+    if type(a) is _ndarray and a.ndim or type(b) is _ndarray and b.ndim:  # an array operand acts as a tensor
+        a, b = (Tensor._wrap(x) if type(x) is _ndarray and x.ndim else x for x in (a, b))
+        return as_operands(a, b, op)
     dtype = dt.result_type_of((a, b))
     like = _like(a, b)
     return as_tensor_of(a, dtype, like, op), as_tensor_of(b, dtype, like, op)
@@ -222,6 +225,22 @@ class Div(Function):
         ga = sum_to_shape(grad / b, a._data.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(-grad * a / (b * b), b._data.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class DivConstant(Function):
+    """y = x/c for a constant 0-d c. Gradient: g/c (nothing is kept, so x may change in place afterwards)."""
+
+    keep_inputs = False
+
+    def forward(self, x, c):
+        self.c = c
+        return x / c
+
+    def backward(self, grad):
+        return DivConstant.apply(grad, c=self.c.astype(grad._data.dtype, copy=False))
+
+    def name(self) -> str:
+        return "DivBackward0"
 
 
 class Neg(Function):
@@ -414,11 +433,13 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     a, b = as_operands(input, other, "div")
     _check_broadcast(a, b, "div")
     if rounding_mode is None:
-        if a._data.dtype.kind != "f":  # true division of integers gives the default float dtype
+        if a._data.dtype.kind not in "fV":  # true division of integers gives the default float dtype
             if type(input) in (int, bool) or type(other) in (int, bool):  # the number as a float, not wrapped
                 a, b = as_operands(float(input) if type(input) in (int, bool) else input,
                                    float(other) if type(other) in (int, bool) else other, "div")
             a, b = a.to(dt.get_default_dtype()), b.to(dt.get_default_dtype())
+        if b._data.ndim == 0 and not b._requires_grad:  # x / 2: a constant divisor needs no saved tensors
+            return DivConstant.apply(a, c=b._data)
         return Div.apply(a, b)
     if rounding_mode not in ("floor", "trunc"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -426,7 +447,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     _check_int_divisor(a, b, "div")
     if rounding_mode == "floor":
         return FloorDivide.apply(a, b)
-    if a._data.dtype.kind == "f":
+    if a._data.dtype.kind in "fV":
         from .elementwise import trunc
 
         return trunc(Div.apply(a, b))
@@ -491,7 +512,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
     if not isinstance(input, Tensor) and type(exponent) is not bool and isinstance(exponent, Tensor):
         if type(input) in (int, float):
             e = exponent
-            if type(input) is float and e._data.dtype.kind != "f":  # float ** int tensor: default float dtype
+            if type(input) is float and e._data.dtype.kind not in "fV":  # float ** int tensor: default float dtype
                 e = e.to(dt.get_default_dtype())
             elif e._data.dtype == np.bool_:  # int ** bool tensor: int64
                 e = e.to(dt.int64)
@@ -524,7 +545,7 @@ def logical_or_bool(a: Tensor, b: Tensor) -> Tensor:
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 
 
-_OPERAND = (Tensor, bool, int, float, np.generic)
+_OPERAND = (Tensor, bool, int, float, np.generic, np.ndarray)  # an ndarray operand acts as a tensor
 
 
 def _operator(fn, reflected: bool = False):
@@ -540,11 +561,20 @@ def _operator(fn, reflected: bool = False):
     return method
 
 
+def _rtruediv(self, other):
+    """number / tensor, as PyTorch computes it: reciprocal(tensor) * number (the same rounding as torch)."""
+    if type(other) in (int, float, bool):
+        from .elementwise import reciprocal
+
+        return mul(reciprocal(self), other)
+    return div(other, self) if isinstance(other, _OPERAND) else NotImplemented
+
+
 TENSOR_METHODS = {
     "__add__": _operator(add), "__radd__": _operator(add, True),
     "__sub__": _operator(sub), "__rsub__": _operator(sub, True),
     "__mul__": _operator(mul), "__rmul__": _operator(mul, True),
-    "__truediv__": _operator(div), "__rtruediv__": _operator(div, True),
+    "__truediv__": _operator(div), "__rtruediv__": _rtruediv,
     "__floordiv__": _operator(floor_divide), "__rfloordiv__": _operator(floor_divide, True),
     "__mod__": _operator(remainder), "__rmod__": _operator(remainder, True),
     "__pow__": _operator(pow), "__rpow__": _operator(pow, True), "__neg__": neg,

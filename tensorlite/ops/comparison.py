@@ -74,7 +74,9 @@ def _operator(fn):
     """An operator method: NotImplemented for operands that are neither tensors nor numbers, so that
     `t == None` is False and `t == "a"` is False, as in PyTorch."""
     def method(self, other):
-        if not isinstance(other, (Tensor, *_NUMBER, np.generic)):
+        if type(other) is np.ndarray:  # as in PyTorch, an array operand acts as a tensor
+            other = Tensor._wrap(other)
+        elif not isinstance(other, (Tensor, *_NUMBER, np.generic)):
             return NotImplemented
         return fn(self, other)
 
@@ -157,7 +159,9 @@ def _invert(self: Tensor) -> Tensor:
 
 def _reflected(fn):
     def method(self, other):
-        if not isinstance(other, (Tensor, *_NUMBER, np.generic)):
+        if type(other) is np.ndarray:
+            other = Tensor._wrap(other)
+        elif not isinstance(other, (Tensor, *_NUMBER, np.generic)):
             return NotImplemented
         return fn(other, self)
 
@@ -169,7 +173,7 @@ def _test(input: Tensor, op: str, float_test, other_value: bool = False) -> Tens
     _check_tensor(input, op)
     x = input._data
     xp = _xp(x)
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         return _wrap(float_test(xp, x), x)
     return Tensor._wrap(xp.full(x.shape, other_value, dtype=np.bool_))
 
@@ -218,12 +222,12 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     _check_broadcast(input, other, "isclose")
     xp = _xp(a)
     close = a == b
-    if equal_nan and a.dtype.kind == "f":
+    if equal_nan and a.dtype.kind in "fV":
         close = close | (xp.isnan(a) & xp.isnan(b))
     if rtol == 0 and atol == 0:
         return _wrap(close, a)
     with np.errstate(invalid="ignore", over="ignore"):
-        if a.dtype.kind == "f":
+        if a.dtype.kind in "fV":
             error, allowed = xp.abs(a - b), atol + xp.abs(rtol * b)  # Python floats keep float32 float32
         else:  # PyTorch measures the error of integers and bools against a default-float tolerance
             fd = dt.get_default_dtype().np

@@ -6,7 +6,7 @@ import numpy as np
 from .. import _dtype as dt
 from ..autograd.function import Function
 from ..backend.device import cuda_context, device as Device, get_array_module
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 
 __all__ = ["clone"]
 
@@ -27,13 +27,14 @@ class Cast(Function):
     """y = x converted to another dtype. Gradient: g converted back."""
 
     keep_inputs = False
+    bfloat16_native = True  # to and from bfloat16 are plain casts
 
     def forward(self, x, dtype):
         self.in_dtype = x.dtype
         return x.astype(dtype)
 
     def backward(self, grad):
-        if self.in_dtype.kind != "f":
+        if self.in_dtype.kind not in "fV":
             return None
         return grad.to(dt.from_numpy_dtype(self.in_dtype))
 
@@ -146,4 +147,16 @@ def full_like_value(old: Tensor, value) -> Tensor:
     return Tensor._wrap(xp.full(old._data.shape, value, dtype=old._data.dtype))
 
 
-TENSOR_METHODS = {"clone": clone, "contiguous": contiguous}
+def new(input: Tensor, *args, dtype=None, device=None) -> Tensor:
+    """The legacy `x.new(...)`: x.new(data) copies data, x.new(2, 3) is uninitialized (zeros here), both with
+    x's dtype and device unless given."""
+    from ..creation import tensor, zeros
+
+    dtype = input.dtype if dtype is None else dtype
+    device = input.device if device is None else device
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):  # a Size means sizes, as in PyTorch
+        return tensor(args[0], dtype=dtype, device=device)
+    return zeros(*args, dtype=dtype, device=device) if args else zeros(0, dtype=dtype, device=device)
+
+
+TENSOR_METHODS = {"clone": clone, "contiguous": contiguous, "new": new}

@@ -47,7 +47,7 @@ class Sign(Function):
             return x.copy()
         xp = _xp(x)
         y = xp.sign(x, out=xp.empty_like(x))  # out=: an array even for 0-d input, so it can be fixed in place
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             nan = y != y
             if nan.any():  # sign(NaN) is 0 in PyTorch (NaN in NumPy); checking first is far cheaper than nan_to_num
                 y[nan] = 0
@@ -347,7 +347,7 @@ class Rounding(Function):
     keep_inputs = False
 
     def forward(self, x, kind, decimals=0):
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in "fV":
             return x.copy()
         xp = _xp(x)
         if kind != "round" or decimals == 0:

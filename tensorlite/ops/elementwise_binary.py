@@ -285,7 +285,7 @@ def _float_pair(a, b, op: str) -> tuple[Tensor, Tensor]:
     a, b = (float(v) if type(v) in (int, bool) else v for v in (a, b))
     a, b = as_operands(a, b, op)
     _check_broadcast(a, b, op)
-    if a._data.dtype.kind != "f":
+    if a._data.dtype.kind not in "fV":
         a, b = _floating(a, op), _floating(b, op)
     return a, b
 
@@ -366,7 +366,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
             raise TypeError("clamp(): min and max must both be Tensors or both be numbers")
         x, *bounds = _promote_all([input, *given], "clamp")
         return ClampTensor.apply(x, *bounds, has_lo=min is not None, has_hi=max is not None)
-    if input._data.dtype.kind == "f" and all(type(b) in (int, float) for b in given):
+    if input._data.dtype.kind in "fV" and all(type(b) in (int, float) for b in given):
         return ClampScalar.apply(input, lo=min, hi=max)  # the common case: no promotion to work out
     for b in given:
         if not isinstance(b, (int, float)):

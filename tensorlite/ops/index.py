@@ -293,7 +293,7 @@ def setitem(self: Tensor, key, value) -> None:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{self.device} and {value.device}!")
         v = value._data
-    elif data.dtype.kind == "f" and type(value) in (float, int, bool):
+    elif data.dtype.kind in "fV" and type(value) in (float, int, bool):
         v = value  # NumPy converts a Python number to a float buffer's dtype exactly as PyTorch does
     else:
         v = _value_tensor(value, self, "__setitem__")._data

@@ -454,7 +454,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got shapes "
                            f"{tuple(a._data.shape)} and {tuple(b._data.shape)}")
     try:
-        shape = np.broadcast_shapes(a._data.shape, b._data.shape)
+        np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
         raise RuntimeError(f"linalg.cross: shapes {tuple(a._data.shape)} and {tuple(b._data.shape)} cannot be "
                            f"broadcast together") from None

@@ -89,7 +89,7 @@ def _float_input(input: Tensor, dtype, op: str, message: str) -> Tensor:
             raise RuntimeError(f"{op}(): could not infer output dtype. Optional dtype must be either a floating "
                                f"point or complex dtype. Got: {_TORCH_NAME.get(d.name, d.name)}")
         return input.to(d)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(message.format(op=op, got=_tname(input._data)))
     return input
 
@@ -161,7 +161,7 @@ def _correction(dim, unbiased, correction, op: str):
 
 def _var_like(cls, input, dim, unbiased, keepdim, correction, op):
     dim, correction = _correction(dim, unbiased, correction, op)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"{op}(): std and var only support floating point and complex dtypes, got "
                            f"{_tname(input._data)}")
     check_keepdim(keepdim, op)
@@ -305,7 +305,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over `dim`, computed stably; integer inputs give the default float dtype."""
     if _amp.active[0]:
         input = _amp.cast_input("logsumexp", input)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         input = input.to(dt.get_default_dtype())
     check_keepdim(keepdim, "logsumexp")
     return LogSumExp.apply(input, axes=reduce_axes(dim, input._data.ndim, "logsumexp"), keepdim=keepdim)
@@ -386,7 +386,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
     a = x._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_tname(a)}")
     if dtype is not None:
         d = dt.to_dtype(dtype)
@@ -411,7 +411,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """torch.norm: 'fro' (the 2-norm over `dim`, at most 2 dims) or a number p (vector p-norm over `dim`).
 
-    The nuclear norm (p='nuc') needs an SVD and is left to the linalg module.
+    The nuclear norm (p='nuc', the sum of singular values) comes from linalg.matrix_norm.
     """
     if p is None:  # PyTorch: the 2-norm over any number of dims
         return vector_norm(input, 2, dim, keepdim, dtype=dtype)
@@ -421,7 +421,9 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
                 raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)
         if p == "nuc":
-            raise NotImplementedError("norm(p='nuc'): the nuclear norm is not implemented in tensorlite yet")
+            from ..linalg import matrix_norm
+
+            return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
@@ -479,7 +481,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     """sum treating nan as 0."""
     if dtype is not None:
         input = input.to(dt.to_dtype(dtype))
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         return sum(input, dim, keepdim)
     check_keepdim(keepdim, "nansum")
     return NanSum.apply(input, axes=reduce_axes(dim, input._data.ndim, "nansum"), keepdim=keepdim)

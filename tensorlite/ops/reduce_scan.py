@@ -149,7 +149,7 @@ def _cum_extreme(input: Tensor, dim, is_max: bool):
         n = a.shape[axis]
         running = running_max(a, axis, minimum=not is_max) if a.size else a
         hit = a == running
-        if a.dtype.kind == "f":
+        if a.dtype.kind in "fV":
             hit |= xp.isnan(a)
         pos = xp.arange(n, dtype=np.int64).reshape((1,) * axis + (n,) + (1,) * (a.ndim - axis - 1))
         index = running_max(xp.where(hit, pos, 0), axis) if a.size else xp.zeros(a.shape, np.int64)

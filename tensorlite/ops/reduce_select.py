@@ -13,6 +13,7 @@ import builtins
 
 import numpy as np
 
+from .. import _dtype as dt
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -41,7 +42,7 @@ class _EvenSplit(Function):
         if not self.keepdim:
             out = out.reshape(kept_shape(a.shape, self.axes))
         mask = a == out
-        if a.dtype.kind == "f":
+        if a.dtype.kind in "fV":
             xp = get_array_module(a)
             mask |= xp.isnan(a) & xp.isnan(out)
         weights = (mask / mask.sum(axis=self.axes, keepdims=True)).astype(a.dtype)
@@ -61,16 +62,16 @@ class Amin(_EvenSplit):
 class MedianAll(_EvenSplit):
     def _reduce(self, xp, x, axes, keepdim):
         if x.size == 0:
-            return xp.asarray(np.nan if x.dtype.kind == "f" else 0, dtype=x.dtype)
+            return xp.asarray(np.nan if x.dtype.kind in "fV" else 0, dtype=x.dtype)
         flat = xp.sort(x.reshape(-1))
-        if x.dtype.kind == "f" and xp.isnan(flat[-1]):  # any nan: the median is nan
+        if x.dtype.kind in "fV" and xp.isnan(flat[-1]):  # any nan: the median is nan
             return flat[-1].copy()
         return flat[(flat.size - 1) // 2].copy()
 
 
 class NanMedianAll(_EvenSplit):
     def _reduce(self, xp, x, axes, keepdim):
-        if x.dtype.kind != "f" or x.size == 0:
+        if x.dtype.kind not in "fV" or x.size == 0:
             return MedianAll._reduce(self, xp, x, axes, keepdim)
         flat = xp.sort(x.reshape(-1))  # nans sort last
         valid = int(flat.size - xp.isnan(flat).sum())
@@ -150,7 +151,7 @@ def _max_min(name: str, input: Tensor, dim, keepdim: bool, other):
         return getattr(elementwise, "maximum" if name == "max" else "minimum")(input, other)
     if dim is None:
         return _minmax_all(Amax if name == "max" else Amin, input, None, keepdim, name)
-    a = input._data
+    a = dt.opmath(input._data)  # indices of bfloat16 values: found in float32 (NaN order, sorting)
     axis = single_axis(dim, a.ndim, name)
     check_keepdim(keepdim, name)
     if a.ndim:
@@ -172,7 +173,7 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other: Tensor | None 
 
 
 def _argmax_min(fn_name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
-    a = input._data
+    a = dt.opmath(input._data)  # indices of bfloat16 values: found in float32 (NaN order, sorting)
     xp = get_array_module(a)
     check_keepdim(keepdim, fn_name)
     if a.dtype == np.bool_:
@@ -216,7 +217,7 @@ def _median_index(a, axis: int, ignore_nan: bool):
     xp = get_array_module(a)
     order = _stable_argsort(a, axis)  # nans sort last
     n = a.shape[axis]
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         nans = xp.isnan(a)
         if ignore_nan:
             valid = n - nans.sum(axis=axis, keepdims=True)
@@ -228,7 +229,7 @@ def _median_index(a, axis: int, ignore_nan: bool):
 
 
 def _median(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
-    a = input._data
+    a = dt.opmath(input._data)  # indices of bfloat16 values: found in float32 (NaN order, sorting)
     if a.dtype == np.bool_:
         raise RuntimeError(f"{name}(): not implemented for 'Bool'")
     if dim is None:
@@ -277,7 +278,7 @@ def _mode_index(a, axis: int):
 @numpy_aliases
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """Most frequent value along `dim` (the smallest among equally frequent ones) and its last index."""
-    a = input._data
+    a = dt.opmath(input._data)  # indices of bfloat16 values: found in float32 (NaN order, sorting)
     axis = single_axis(dim, a.ndim, "mode")
     check_keepdim(keepdim, "mode")
     if a.ndim == 0:
@@ -291,7 +292,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
 @numpy_aliases
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest value (1-based) along `dim` and its index."""
-    a = input._data
+    a = dt.opmath(input._data)  # indices of bfloat16 values: found in float32 (NaN order, sorting)
     axis = single_axis(dim, a.ndim, "kthvalue")
     check_keepdim(keepdim, "kthvalue")
     n = a.shape[axis] if a.ndim else 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .. import creation
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _scalar_dtype, _to_scalar
 
@@ -32,16 +31,13 @@ class Adadelta(Optimizer):
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
+    _GROUP_DEFAULTS = (  # filled into the groups of older state dicts
+        ("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False),
+    )
 
     def step(self, closure: Callable[[], Any] | None = None):
         loss = self._eval_closure(closure)
-        with no_grad():
+        with self._update_grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 rho, eps, weight_decay = group["rho"], group["eps"], group["weight_decay"]
@@ -62,6 +58,8 @@ class Adadelta(Optimizer):
                     square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
                     std = square_avg.add(eps).sqrt_()
                     delta = acc_delta.add(eps).sqrt_()
+                    if group["differentiable"]:
+                        delta = delta.clone()  # sqrt_'s backward needs its result unchanged
                     delta.div_(std).mul_(grad)
                     acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
                     p.add_(delta, alpha=-lr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .. import creation
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _scalar_dtype, _to_scalar
 
@@ -42,18 +41,16 @@ class Adagrad(Optimizer):
                                                 device=p.device if group["fused"] else "cpu")
                 state["sum"] = creation.full_like(p, initial_accumulator_value)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None)):
-                group.setdefault(key, value)
+    _GROUP_DEFAULTS = (  # filled into the groups of older state dicts
+        ("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None),
+    )
 
     def share_memory(self) -> None:
         """PyTorch moves the sums to shared memory for multiprocessing; a no-op here (NumPy arrays)."""
 
     def step(self, closure: Callable[[], Any] | None = None):
         loss = self._eval_closure(closure)
-        with no_grad():
+        with self._update_grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 lr_decay, eps, weight_decay = group["lr_decay"], group["eps"], group["weight_decay"]
@@ -69,6 +66,7 @@ class Adagrad(Optimizer):
                         grad = grad.add(p, alpha=weight_decay)
                     clr = lr / (1 + (step - 1) * lr_decay)
                     state_sum.addcmul_(grad, grad, value=1)
-                    std = state_sum.sqrt().add_(eps)
+                    # (out of place when differentiable: sqrt's backward needs its output unchanged)
+                    std = state_sum.sqrt() + eps if group["differentiable"] else state_sum.sqrt().add_(eps)
                     p.addcdiv_(grad, std, value=-clr)
         return loss

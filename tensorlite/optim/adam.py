@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .. import creation
-from ..autograd.grad_mode import no_grad
 from ..backend.device import get_array_module
+from ..ops.elementwise import maximum
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _scalar_dtype, _to_scalar
 
@@ -43,18 +43,19 @@ class Adam(Optimizer):
                     "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
-                               ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None)):
-                group.setdefault(key, value)
+    _GROUP_DEFAULTS = (  # filled into the groups of older state dicts
+        ("amsgrad", False), ("maximize", False), ("foreach", None), ("capturable", False),
+        ("differentiable", False), ("decoupled_weight_decay", False), ("fused", None),
+    )
 
     def step(self, closure: Callable[[], Any] | None = None):
         loss = self._eval_closure(closure)
-        with no_grad():
+        with self._update_grad_mode():
             for group in self.param_groups:
-                self._update_group(group)
+                if group["differentiable"]:
+                    self._update_tensors(group)
+                else:
+                    self._update_group(group)
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
@@ -107,6 +108,45 @@ class Adam(Optimizer):
             param += -step_size * m / denom
             for t in (p, exp_avg, exp_avg_sq):
                 t._vc[0] += 1
+
+
+    def _update_tensors(self, group: dict[str, Any]) -> None:
+        """The same update in Tensor ops, recorded by autograd (differentiable=True); the bias corrections
+        are computed from the 0-d step tensor and a tensor lr stays differentiable, as in PyTorch."""
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = -p.grad if group["maximize"] else p.grad
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = creation.tensor(0.0, dtype=_scalar_dtype())
+                state["exp_avg"] = creation.zeros_like(p)
+                state["exp_avg_sq"] = creation.zeros_like(p)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = creation.zeros_like(p)
+            exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+            step_t += 1
+            if weight_decay != 0:
+                if group["decoupled_weight_decay"]:
+                    p.mul_(1 - lr * weight_decay)
+                else:
+                    grad = grad.add(p, alpha=weight_decay)
+            exp_avg.lerp_(grad, 1 - beta1)
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            step_size_neg = -(lr / (1 - beta1 ** step_t))
+            bias_correction2_sqrt = (1 - beta2 ** step_t).sqrt()
+            if amsgrad:
+                max_sq = state["max_exp_avg_sq"]
+                max_sq.copy_(maximum(max_sq, exp_avg_sq))
+                v = max_sq
+            else:
+                v = exp_avg_sq
+            # p + step_size * m / (sqrt(v)/bc2_sqrt + eps), arranged as PyTorch's capturable form
+            denom = (v.sqrt() / (bias_correction2_sqrt * step_size_neg)).add_(eps / step_size_neg)
+            p.addcdiv_(exp_avg.clone(), denom)  # a copy: exp_avg changes in place at the next step
 
 
 class AdamW(Adam):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .. import creation
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _scalar_dtype, _to_scalar
 
@@ -42,16 +41,14 @@ class NAdam(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("maximize", False), ("foreach", None), ("capturable", False),
-                               ("differentiable", False), ("decoupled_weight_decay", False)):
-                group.setdefault(key, value)
+    _GROUP_DEFAULTS = (  # filled into the groups of older state dicts
+        ("maximize", False), ("foreach", None), ("capturable", False), ("differentiable", False),
+        ("decoupled_weight_decay", False),
+    )
 
     def step(self, closure: Callable[[], Any] | None = None):
         loss = self._eval_closure(closure)
-        with no_grad():
+        with self._update_grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
@@ -82,9 +79,16 @@ class NAdam(Optimizer):
                     mu_product *= mu
                     exp_avg.lerp_(grad, 1 - beta1)
                     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                    denom = exp_avg_sq.div(bias_correction2).sqrt()
                     prod = mu_product.item()
                     mu_product_next = prod * mu_next
+                    if group["differentiable"]:
+                        # out of place (exp_avg/exp_avg_sq change in place next step; sqrt keeps its output)
+                        denom = exp_avg_sq.clone().div(bias_correction2).sqrt().add(eps)
+                        # the factors from the 0-d mu_product tensor (its dtype's rounding), as PyTorch
+                        p.addcdiv_(grad * (-lr * (1.0 - mu) / (1.0 - mu_product)), denom)
+                        p.addcdiv_(exp_avg * (-lr * mu_next / (1.0 - mu_product * mu_next)), denom)
+                        continue
+                    denom = exp_avg_sq.div(bias_correction2).sqrt()
                     denom.add_(eps)
                     p.addcdiv_(grad, denom, value=(-lr * (1.0 - mu) / (1.0 - prod)))
                     p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))

@@ -22,7 +22,7 @@ from itertools import chain
 from typing import Any, Callable, Iterable
 
 from .. import _dtype as dt
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, set_grad_enabled
 from ..tensor import RemovableHandle, Tensor
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
@@ -145,9 +145,14 @@ class Optimizer:
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
+    _GROUP_DEFAULTS: tuple = ()  # (key, value) pairs a subclass's param groups gained after older releases
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._GROUP_DEFAULTS:
+                group.setdefault(key, value)
 
     def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]
@@ -221,6 +226,12 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None):
         """Update the parameters once; `closure` re-evaluates the loss (with grad on) and its value is returned."""
         raise NotImplementedError
+
+    def _update_grad_mode(self) -> set_grad_enabled:
+        """The grad mode `step` updates in: off, or on with `differentiable=True` so the new parameter
+        values stay differentiable w.r.t. the old ones and the gradients (the params must then be
+        non-leaf tensors, as in PyTorch, since a leaf requiring grad cannot be changed in place)."""
+        return set_grad_enabled(bool(self.defaults.get("differentiable", False)))
 
     @staticmethod
     def _eval_closure(closure: Callable[[], Any] | None):
@@ -350,13 +361,12 @@ def _cast_state(param: Tensor, value, step_float32: bool, key=None):
 
 def _check_impl_flags(differentiable: bool, fused: bool | None = None, foreach: bool | None = None) -> None:
     """`foreach`/`fused`/`capturable` choose kernels in PyTorch; tensorlite has one update path for all
-    (the same math), so they are accepted and stored. `differentiable=True` (backprop through the
-    update itself) is not supported."""
-    if differentiable:
-        raise NotImplementedError("tensorlite optimizers do not support differentiable=True: the update runs "
-                                  "in place under no_grad")
+    (the same math), so they are accepted and stored. `differentiable=True` makes `step` record the
+    update in the autograd graph (see `Optimizer._update_grad_mode`)."""
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
 
 
 def _check_range(name: str, value, low: float = 0.0, high: float | None = None, high_open: bool = True) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .. import creation
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _scalar_dtype, _to_scalar
 
@@ -39,16 +38,14 @@ class RAdam(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("decoupled_weight_decay", False), ("capturable", False)):
-                group.setdefault(key, value)
+    _GROUP_DEFAULTS = (  # filled into the groups of older state dicts
+        ("foreach", None), ("maximize", False), ("differentiable", False), ("decoupled_weight_decay", False),
+        ("capturable", False),
+    )
 
     def step(self, closure: Callable[[], Any] | None = None):
         loss = self._eval_closure(closure)
-        with no_grad():
+        with self._update_grad_mode():
             for group in self.param_groups:
                 lr = _to_scalar(group["lr"])
                 beta1, beta2 = group["betas"]
@@ -75,12 +72,15 @@ class RAdam(Optimizer):
                     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
                     bias_correction1 = 1 - beta1 ** step
                     bias_correction2 = 1 - beta2 ** step
-                    corrected = exp_avg / bias_correction1
+                    # (a copy when differentiable: exp_avg changes in place at the next step)
+                    corrected = (exp_avg.clone() if group["differentiable"] else exp_avg) / bias_correction1
                     rho_inf = 2 / (1 - beta2) - 1
                     rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
                     if rho_t > 5.0:
                         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                        adaptive_lr = bias_correction2 ** 0.5 / exp_avg_sq.sqrt().add_(eps)
+                        root = exp_avg_sq.sqrt()
+                        root = root.add(eps) if group["differentiable"] else root.add_(eps)
+                        adaptive_lr = bias_correction2 ** 0.5 / root
                         p.add_(corrected * lr * adaptive_lr * rect, alpha=-1.0)
                     else:
                         p.add_(corrected * lr, alpha=-1.0)

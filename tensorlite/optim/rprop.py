@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .. import creation
-from ..autograd.grad_mode import no_grad
 from ..ops.elementwise import where
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _scalar_dtype, _to_scalar
@@ -33,16 +32,13 @@ class Rprop(Optimizer):
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False),
-                               ("capturable", False)):
-                group.setdefault(key, value)
+    _GROUP_DEFAULTS = (  # filled into the groups of older state dicts
+        ("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False),
+    )
 
     def step(self, closure: Callable[[], Any] | None = None):
         loss = self._eval_closure(closure)
-        with no_grad():
+        with self._update_grad_mode():
             for group in self.param_groups:
                 etaminus, etaplus = group["etas"]
                 step_size_min, step_size_max = group["step_sizes"]
@@ -58,7 +54,7 @@ class Rprop(Optimizer):
                     prev, step_size = state["prev"], state["step_size"]
                     state["step"] += 1
                     grad = -p.grad if group["maximize"] else p.grad
-                    sign = grad.mul(prev).sign()
+                    sign = grad.mul(prev.clone() if group["differentiable"] else prev).sign()
                     # NaN products keep NaN (no branch matches), as with PyTorch's masked assignments
                     factor = where(sign > 0, etaplus, where(sign < 0, etaminus, where(sign == 0, 1.0, sign)))
                     step_size.mul_(factor).clamp_(step_size_min, step_size_max)

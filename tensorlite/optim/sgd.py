@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from ..autograd.grad_mode import no_grad
 from ..backend.device import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_impl_flags, _check_range, _to_scalar
@@ -49,8 +48,11 @@ class SGD(Optimizer):
         loss = self._eval_closure(closure)
         # The update runs on the raw arrays, in place (as torch's foreach kernels do): one pass per term,
         # no Tensor per intermediate.  Each write bumps the tensor's version counter like an in-place op.
-        with no_grad():
+        with self._update_grad_mode():
             for group in self.param_groups:
+                if group["differentiable"]:
+                    self._update_tensors(group)
+                    continue
                 lr = _to_scalar(group["lr"])
                 weight_decay, momentum = group["weight_decay"], group["momentum"]
                 dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
@@ -77,3 +79,27 @@ class SGD(Optimizer):
                     param -= lr * d
                     p._vc[0] += 1
         return loss
+
+    def _update_tensors(self, group: dict[str, Any]) -> None:
+        """The same update in Tensor ops, recorded by autograd (differentiable=True). As in PyTorch the
+        first momentum buffer is a detached copy of the gradient, and a tensor lr stays differentiable."""
+        lr, weight_decay, momentum = group["lr"], group["weight_decay"], group["momentum"]
+        dampening, nesterov = group["dampening"], group["nesterov"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = -p.grad if group["maximize"] else p.grad
+            if weight_decay != 0:
+                grad = grad.add(p, alpha=weight_decay)
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = grad.clone().detach()
+                else:
+                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                grad = grad.add(buf, alpha=momentum) if nesterov else buf
+            if isinstance(lr, Tensor):
+                p.addcmul_(grad, lr, value=-1)
+            else:
+                p.add_(grad, alpha=-lr)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import inspect
-import types
 from typing import Any, Iterator
 
 import numpy as np
@@ -72,7 +70,7 @@ def _unsupported(x: Any, where: str) -> TypeError:
 
 
 def _check_dtype(dtype: np.dtype) -> None:
-    if dtype.kind not in "biufc" or dtype in (np.longdouble, np.clongdouble) and dtype.itemsize > 8:
+    if dtype.kind not in "biufcV" or dtype in (np.longdouble, np.clongdouble) and dtype.itemsize > 8:
         raise TypeError(f"Unsupported dtype {dtype} (CuPy arrays hold bool, integer, float and complex numbers)")
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _dtype as _dt
 from .. import random as _random
 from ..autograd import api as _autograd
 from ..autograd.gradcheck import GradcheckError, gradcheck_stats, gradgradcheck_stats
@@ -99,6 +100,20 @@ def samples_of(info: OpInfo) -> list[Sample]:
 
 
 _NP_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
+if _dt.BFLOAT16_NP is not None:
+    _NP_DTYPES["bfloat16"] = _dt.BFLOAT16_NP
+
+# bfloat16 has 8 significant bits: both libraries compute in float32 and round, but a composite op (ours
+# or PyTorch's) rounds at every step, so values agree to a few bfloat16 ulps (PyTorch's own tests: 1.6e-2)
+BFLOAT16_ATOL, BFLOAT16_RTOL = 2e-2, 2e-2
+
+
+def _torch_from_array(arr: np.ndarray):
+    """A torch CPU tensor sharing `arr`'s memory; bfloat16 (which torch.from_numpy refuses) goes by its bits."""
+    torch = _torch()
+    if arr.dtype is _dt.BFLOAT16_NP:
+        return torch.from_numpy(arr.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(arr)
 
 
 class _Builder:
@@ -123,7 +138,7 @@ class _Builder:
             return None
         arrays = []
         _collect_arrays((sample.args, tuple(sample.kwargs.values())), arrays)
-        floating = [a.dtype.kind == "f" for a in arrays]
+        floating = [a.dtype.kind in "fV" for a in arrays]
         if len(self.grad) == len(arrays):
             return [bool(g) and f for g, f in zip(self.grad, floating)]
         if len(self.grad) == sum(floating):
@@ -135,7 +150,7 @@ class _Builder:
     def convert(self, value):
         if isinstance(value, np.ndarray):
             k = len(self.leaves)
-            requires_grad = value.dtype.kind == "f" and (self._flags is None or self._flags[k])
+            requires_grad = value.dtype.kind in "fV" and (self._flags is None or self._flags[k])
             t = self.make(value, requires_grad)
             self.leaves.append(t)
             return t
@@ -147,26 +162,25 @@ class _Builder:
         kind = arr.dtype.kind
         if self.keep_dtypes:
             data = arr.copy()
-        elif kind == "f":
+        elif kind in "fV":
             data = arr.astype(self.np_dtype)
         elif kind in "iu":
             data = arr.astype(np.int64)
         else:
             data = arr.copy()
-        if not self.contiguous and data.dtype.kind == "f":
+        if not self.contiguous and data.dtype.kind in "fV":
             data = _non_contiguous(data)
         if self.lib == "tl":
             t = Tensor._wrap(data)
-            if requires_grad and data.dtype.kind == "f":
+            if requires_grad and data.dtype.kind in "fV":
                 t.requires_grad_(True)
             return t
-        torch = _torch()
         if data.flags.c_contiguous:
-            t = torch.from_numpy(data)  # data is this builder's own copy
+            t = _torch_from_array(data)  # data is this builder's own copy
         else:  # keep the strides: view into a fresh torch buffer the same way
             d = _strided_dim(data.shape)
-            t = torch.from_numpy(data.base.copy())[(slice(None),) * d + (slice(None, None, 2),)]
-        if requires_grad and data.dtype.kind == "f":
+            t = _torch_from_array(data.base.copy())[(slice(None),) * d + (slice(None, None, 2),)]
+        if requires_grad and data.dtype.kind in "fV":
             t.requires_grad_(True)
         return t
 
@@ -346,7 +360,10 @@ def _is_tensor(x) -> bool:
 def _host(t) -> np.ndarray:
     if isinstance(t, Tensor):
         return np.asarray(t._host())
-    return t.detach().cpu().numpy()
+    t = t.detach().cpu()
+    if str(t.dtype) == "torch.bfloat16":
+        return t.contiguous().view(_torch().int16).numpy().view(_dt.BFLOAT16_NP)
+    return t.numpy()
 
 
 def _dtype_name(t) -> str:
@@ -355,7 +372,7 @@ def _dtype_name(t) -> str:
 
 def _compare_arrays(a: np.ndarray, b: np.ndarray, atol: float, rtol: float) -> tuple[bool, str, float]:
     """(ok, message, max abs error) for tensorlite's `a` against PyTorch's `b`."""
-    if a.dtype.kind != "f" and b.dtype.kind != "f":
+    if a.dtype.kind not in "fV" and b.dtype.kind not in "fV":
         if np.array_equal(a, b):
             return True, "", 0.0
         bad = np.argwhere(a != b)
@@ -419,6 +436,8 @@ def _same_value(a, b, atol: float, rtol: float) -> bool:
 
 
 def _tolerances(info: OpInfo, dtype: str) -> tuple[float, float, float, float]:
+    if dtype == "bfloat16" and dtype not in info.atol:
+        return BFLOAT16_ATOL, BFLOAT16_RTOL, 10 * BFLOAT16_ATOL, 10 * BFLOAT16_RTOL
     atol = info.atol.get(dtype, 1e-5 if dtype != "float64" else 1e-10)
     rtol = info.rtol.get(dtype, 1.3e-5 if dtype != "float64" else 1e-7)
     grad_atol = info.grad_atol.get(dtype, 10 * atol) if info.grad_atol else 10 * atol
@@ -443,6 +462,10 @@ def _parity_one(info: OpInfo, sample: Sample, k: int, dtype: str, contiguous: bo
         theirs = info.torch_op(*targs, **tkwargs)
     except Exception as exc:  # noqa: BLE001
         theirs_exc = exc
+    if ours_exc is None and isinstance(theirs_exc, NotImplementedError) and dtype == "bfloat16":
+        # PyTorch has no bfloat16 kernel for this op on the CPU (cdist, ctc_loss, ...): compare the forward
+        # with PyTorch's float32 result on the same (bfloat16-valued) inputs, rounded to bfloat16
+        return _bfloat16_vs_float32(info, ours, targs, tkwargs, atol, rtol)
     if ours_exc is not None or theirs_exc is not None:
         if ours_exc is None:
             return [f"PyTorch raises {_exc_text(theirs_exc)} but tensorlite returns a result"]
@@ -476,12 +499,14 @@ def _parity_one(info: OpInfo, sample: Sample, k: int, dtype: str, contiguous: bo
     except Exception as exc:  # noqa: BLE001
         ours_exc = exc
     try:
-        torch.autograd.backward([b for _, b in pairs], [torch.from_numpy(w) for w in weights])
+        torch.autograd.backward([b for _, b in pairs], [_torch_from_array(w) for w in weights])
     except Exception as exc:  # noqa: BLE001 - some PyTorch ops have no derivative (floor_divide, scatter reduce)
         theirs_exc = exc
     if ours_exc is not None or theirs_exc is not None:
         if ours_exc is not None and theirs_exc is not None and isinstance(ours_exc, type(theirs_exc)):
             return problems
+        if ours_exc is None and isinstance(theirs_exc, NotImplementedError) and dtype == "bfloat16":
+            return problems  # no bfloat16 backward kernel in PyTorch: nothing to compare with
         return problems + [f"backward: tensorlite {'raised ' + _exc_text(ours_exc) if ours_exc else 'works'}, "
                            f"PyTorch {'raised ' + _exc_text(theirs_exc) if theirs_exc else 'works'}"]
     for j, (x, y) in enumerate(zip(ours_b.leaves, theirs_b.leaves)):
@@ -504,14 +529,33 @@ def _parity_one(info: OpInfo, sample: Sample, k: int, dtype: str, contiguous: bo
     return problems
 
 
+def _bfloat16_vs_float32(info: OpInfo, ours, targs, tkwargs, atol: float, rtol: float) -> list[str]:
+    torch = _torch()
+
+    def widen(v):
+        if isinstance(v, torch.Tensor) and v.dtype == torch.bfloat16:
+            return v.detach().float()
+        return type(v)(widen(x) for x in v) if type(v) in (list, tuple) else v
+
+    theirs = info.torch_op(*widen(targs), **{key: widen(v) for key, v in tkwargs.items()})
+    theirs_flat = [t.to(torch.bfloat16) if _is_tensor(t) and t.dtype == torch.float32 else t
+                   for t in _flatten(theirs)]
+    return [p + " (vs PyTorch in float32: it has no bfloat16 kernel)"
+            for p in _compare_outputs(_flatten(ours), theirs_flat, atol, rtol, values=True)
+            if "requires_grad" not in p]
+
+
 def check_torch_parity(info: OpInfo, dtype: str = "float64", contiguous: bool = True) -> None:
     """Forward (shapes, dtypes, values) and gradients against PyTorch, inputs in `dtype` in both libraries."""
     if _torch() is None:
         raise NotApplicable("torch not installed")
     if info.torch_op is None:
         raise NotApplicable(f"{info.name} has no PyTorch equivalent")
-    if dtype not in info.dtypes:
+    if dtype not in info.dtypes and not (dtype == "bfloat16" and "float32" in info.dtypes
+                                         and not info.extra.get("no_bfloat16")):
         raise NotApplicable(f"{info.name} is not tested in {dtype}")
+    if dtype not in _NP_DTYPES:
+        raise NotApplicable(f"{dtype} is not available here (bfloat16 needs ml_dtypes)")
     samples = samples_of(info)
     if not contiguous and not any(_has_strided_float(s) for s in samples):
         raise NotApplicable(f"{info.name}: no sample has a floating input with a non-contiguous layout")
@@ -535,7 +579,7 @@ def check_torch_parity(info: OpInfo, dtype: str = "float64", contiguous: bool = 
 def _has_strided_float(sample: Sample) -> bool:
     arrays: list = []
     _collect_arrays((sample.args, tuple(sample.kwargs.values())), arrays)
-    return any(a.dtype.kind == "f" and _strided_dim(a.shape) >= 0 for a in arrays)
+    return any(a.dtype.kind in "fV" and _strided_dim(a.shape) >= 0 for a in arrays)
 
 
 # -- error inputs ------------------------------------------------------------------------------------------

@@ -36,11 +36,9 @@ CUDA kernels, or float16 support gaps of individual CuPy kernels.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
-import inspect
 import types
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -183,7 +183,7 @@ def _lengths(value, name: str, xp) -> np.ndarray:
 def _padded_targets(targets, target_lengths, n: int, xp):
     """Targets as a padded (N, S) int64 array, from padded (N, S) or concatenated 1-D form (checked as PyTorch)."""
     t = targets._data
-    if t.dtype.kind not in "iuf":
+    if t.dtype.kind not in "iufV":
         raise RuntimeError(f"ctc_loss: expected integer targets, got {t.dtype}")
     t = xp.asarray(t).astype(np.int64, copy=False)
     if t.ndim == 1:
@@ -218,7 +218,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
     """
     reduction = check_reduction(reduction)
     lp = log_probs._data
-    if lp.dtype.kind != "f":
+    if lp.dtype.kind not in "fV":
         from ._nll import torch_type_name
 
         raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{torch_type_name(lp)}'")

@@ -56,6 +56,7 @@ class _Attention(Function):
     """
 
     save_output = True
+    bfloat16_native = True  # the kernels take bfloat16 themselves (Triton on CUDA runs it on tensor cores)
 
     def forward(self, q, k, v, *float_mask, bool_mask=None, causal=False, scale=1.0):
         mask = float_mask[0] if float_mask else bool_mask
@@ -144,7 +145,7 @@ def _check_sdpa(query: Tensor, key: Tensor, value: Tensor, attn_mask, dropout_p:
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
                            f"{q.ndim} key.dim: {k.ndim} and value.dim: {v.ndim} instead.")
-    if q.dtype.kind != "f":
+    if q.dtype.kind not in "fV":
         raise RuntimeError(f"scaled_dot_product_attention: expected floating-point query, key and value, got "
                            f"{_tname(query)}")
     if attn_mask is not None:
@@ -285,7 +286,7 @@ def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_ty
     if mask is None:
         return None
     kind = mask._data.dtype.kind
-    if kind != "b" and kind != "f":
+    if kind != "b" and kind not in "fV":
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "

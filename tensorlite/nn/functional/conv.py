@@ -16,6 +16,7 @@ explicitly on the right first, as PyTorch does.
 from __future__ import annotations
 
 import operator
+import warnings
 
 from ...amp import policy as _amp
 from ...autograd.function import Function
@@ -23,7 +24,7 @@ from ...kernels import conv as _k
 from ...ops.pad import pad as _pad
 from ...tensor import Tensor
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc"]
 
 
 # -- argument helpers (shared with pooling.py and vision.py) ---------------------------------------------------
@@ -247,6 +248,8 @@ def _conv(op: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding
             padding = tuple(t // 2 for t in total)
             if any(t % 2 for t in total):
                 extra = tuple(t - 2 * (t // 2) for t in total)
+                warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a "
+                              "zero-padded copy of the input be created", UserWarning, stacklevel=3)
         else:
             raise RuntimeError(f"{op}: Invalid padding string: {padding!r}; expected 'same', 'valid' or ints")
     else:
@@ -298,6 +301,35 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            groups: int = 1) -> Tensor:
     """3-d cross-correlation over (N, C, D, H, W) or (C, D, H, W) input with weight (O, C / groups, kD, kH, kW)."""
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
+    """Temporal convolution of (T, B, C_in) input with weight (K, C_in, C_out), time first:
+    y[t, b] = bias + sum_k x[t + k - pad, b] @ weight[k] (a negative pad crops the input)."""
+    check_tensor(input, "conv_tbc")
+    check_tensor(weight, "conv_tbc", "weight")
+    check_tensor(bias, "conv_tbc", "bias")
+    if isinstance(pad, bool) or not _is_int(pad):
+        raise TypeError(f"conv_tbc(): argument 'pad' (position 4) must be int, not {type(pad).__name__}")
+    if input.ndim != 3:
+        raise RuntimeError(f"conv_tbc: Input must have 3 dims: time, batch, in_channel (got {shape_str(input.shape)})")
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv_tbc: Weight tensor must have 3 dims: kernel_width, in_channels, out_channels (got "
+                           f"{shape_str(weight.shape)})")
+    if bias.ndim != 1:
+        raise RuntimeError(f"conv_tbc: Bias must be 1-D (got {shape_str(bias.shape)})")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError(f"conv_tbc: Input dim 2 (input channels) is not == dim 1 in the weight tensor (input "
+                           f"{shape_str(input.shape)}, weight {shape_str(weight.shape)})")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError(f"conv_tbc: Bias size must equal dim 2 in the weight tensor (output channels) (weight "
+                           f"{shape_str(weight.shape)}, bias {shape_str(bias.shape)})")
+    x = input.permute(1, 2, 0)  # (B, C_in, T)
+    pad = operator.index(pad)
+    if pad < 0:
+        x = x.narrow(2, -pad, max(x.shape[2] + 2 * pad, 0))
+        pad = 0
+    return conv1d(x, weight.permute(2, 1, 0), bias, padding=pad).permute(2, 0, 1)
 
 
 # -- transposed conv -----------------------------------------------------------------------------------------------

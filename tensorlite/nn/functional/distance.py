@@ -36,7 +36,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     if x1._data.dtype != x2._data.dtype:
         common = dt.promote_types(x1.dtype, x2.dtype)
         x1, x2 = x1.to(common), x2.to(common)
-    if x1._data.dtype.kind != "f":
+    if x1._data.dtype.kind not in "fV":
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{torch_type_name(x1._data)}")
     x1, x2 = broadcast_tensors(x1, x2)
@@ -57,7 +57,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 
 
 def _check_float(x: Tensor, op: str, label: str) -> None:
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         raise RuntimeError(f"{op} only supports floating-point dtypes, {label} got: {torch_type_name(x._data)}")
 
 
@@ -67,7 +67,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     x = input._data
     if x.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")

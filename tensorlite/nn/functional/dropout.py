@@ -1,4 +1,5 @@
-"""Dropout: zero random elements (or whole channels) in training and rescale the rest.
+"""Dropout: zero random elements (or whole channels) in training and rescale the rest; and the other
+random activations, rrelu (random negative slopes) and gumbel_softmax (softmax of Gumbel-perturbed logits).
 
 All draws come from the library's seeded generator (`tl.manual_seed`, or `generator=`), so a
 seed repeats a run. The mask is drawn in forward and kept (as bool) for backward: the
@@ -16,7 +17,8 @@ from ...backend import get_array_module
 from ...random import numpy_generator
 from ...tensor import Tensor
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu",
+           "rrelu_", "gumbel_softmax"]
 
 # -alpha*scale of SELU: the value SELU saturates to for very negative inputs.
 _ALPHA_PRIME = 1.7580993408473766
@@ -58,7 +60,7 @@ def _apply(input: Tensor, p: float, training: bool, inplace: bool, name: str, fe
     x = input._data
     if not training or p == 0 or x.size == 0:
         return input
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise RuntimeError(f"result type Float can't be cast to the desired output type {_torch_type(x)}")
     if inplace:
         return input._inplace(name + "_", lambda t: _apply(t, p, training, False, name, feature, alpha, generator))
@@ -157,3 +159,62 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Alpha dropout of whole channels (dim 1)."""
     return _apply(input, p, training, inplace, "feature_alpha_dropout", feature=True, alpha=True)
+
+
+# -- other random activations ----------------------------------------------------------------------------
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: x for x > 0, a x otherwise, a ~ U(lower, upper) per element in training and
+    (lower + upper) / 2 in evaluation. Gradient: g times the same factor (1 or a)."""
+    if inplace:
+        return input._inplace("rrelu_", rrelu, lower, upper, training)
+    x = input._data
+    if not training:
+        from ...ops.activation import leaky_relu
+
+        return leaky_relu(input, (lower + upper) / 2)
+    if x.dtype.kind not in "fV":
+        raise NotImplementedError(f"\"rrelu_with_noise_out_cpu\" not implemented for '{_torch_type(x)}'")
+    if lower > upper:
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower}, "
+                           f"upper={upper}")
+    slopes = numpy_generator().uniform(lower, upper, size=x.shape).astype(x.dtype)
+    xp = get_array_module(x)
+    noise = xp.where(x <= 0, slopes if xp is np else xp.asarray(slopes), x.dtype.type(1))
+    return _MaskScale.apply(input, mask=noise, scale=1.0, shift=None)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) along dim, g ~ Gumbel(0, 1) i.i.d. (g = -log(e), e ~ Exp(1)).
+
+    hard=True returns the one-hot of the argmax, with the soft sample's gradient (straight-through:
+    y_hard - y_soft.detach() + y_soft). `eps` is deprecated and unused, as in PyTorch.
+    """
+    from ...ops.softmax import softmax
+
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    x = logits._data
+    if x.dtype.kind not in "fV":
+        raise RuntimeError(f"Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_torch_type(x)}")
+    xp = get_array_module(x)
+    with np.errstate(divide="ignore"):  # e = 0 (probability ~0) gives g = inf, as in PyTorch
+        g = -np.log(numpy_generator().standard_exponential(x.shape))
+    gumbels = Tensor._wrap(xp.asarray(g.astype(x.dtype)))
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    if x.ndim == 0:
+        y_hard = xp.ones((), dtype=x.dtype)
+    else:
+        d = dim % x.ndim
+        index = xp.expand_dims(y_soft._data.argmax(axis=d), d)
+        classes = xp.arange(x.shape[d]).reshape((-1,) + (1,) * (x.ndim - d - 1))
+        y_hard = (classes == index).astype(x.dtype)  # one-hot of the (first) argmax
+    return Tensor._wrap(y_hard) - y_soft.detach() + y_soft

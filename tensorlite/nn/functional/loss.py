@@ -33,7 +33,7 @@ __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_en
            "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss", "margin_ranking_loss",
            "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
            "triplet_margin_loss", "triplet_margin_with_distance_loss", "poisson_nll_loss", "gaussian_nll_loss",
-           "ctc_loss"]
+           "multilabel_margin_loss", "ctc_loss"]
 
 
 def _size(t: Tensor):
@@ -53,7 +53,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     layout = class_layout(tuple(input._data.shape), tuple(target._data.shape))
     check_target_dtype(target)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{torch_type_name(input._data)}'")
     check_weight(weight, input, layout.c)
     w = None if weight is None else weight._data
@@ -81,7 +81,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if x.shape == target._data.shape:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing)
     layout = class_layout(tuple(x.shape), tuple(target._data.shape))
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{torch_type_name(x)}'")
     check_target_dtype(target)
     check_weight(weight, input, layout.c)
@@ -94,7 +94,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing) -> Tensor:
     """Cross entropy against class probabilities, composed from log_softmax (differentiable in both inputs)."""
     x = input._data
-    if target._data.dtype.kind != "f":
+    if target._data.dtype.kind not in "fV":
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{torch_type_name(target._data)}")
     if ignore_index >= 0:
@@ -104,7 +104,7 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
     if weight is not None and (weight._data.ndim != 1 or weight._data.shape[0] != n_classes):
         raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {n_classes} classes or no "
                            f"classes but got weight tensor of shape: {list(weight._data.shape)}")
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{torch_type_name(x)}'")
     logp = log_softmax(input, class_dim)
     q = target * (1 - label_smoothing) + label_smoothing / n_classes if label_smoothing > 0 else target
@@ -130,12 +130,13 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({_size(target)}) that is different to the input size "
                          f"({_size(input)}) is deprecated. Please ensure they have the same size.")
     x = input._data
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{torch_type_name(x)}'")
     if target._data.dtype != x.dtype:
         raise RuntimeError(f"Found dtype {torch_type_name(target._data)} but expected {torch_type_name(x)}")
     if x.size and not bool(((x >= 0) & (x <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    _no_target_grad(weight, "binary_cross_entropy", "weight")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -149,9 +150,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size ({_size(input)})")
-    if target._data.dtype.kind != "f":
+    if target._data.dtype.kind not in "fV":
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{torch_type_name(target._data)}")
+    _no_target_grad(weight, "binary_cross_entropy_with_logits", "weight")
+    _no_target_grad(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     ls = logsigmoid(input)
     if pos_weight is not None:
         ls = ls * ((pos_weight - 1) * target + 1)
@@ -162,10 +165,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 
 # -- regression losses ---------------------------------------------------------------------------------------
-def _no_target_grad(target: Tensor, op: str) -> None:
-    """PyTorch's kernels that define no gradient for the target refuse a target that requires one."""
-    if target._requires_grad and _grad_enabled[0]:
-        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument 'target'. This input "
+def _no_target_grad(target: Tensor | None, op: str, name: str = "target") -> None:
+    """PyTorch's kernels that define no gradient for an argument (target, weight) refuse one that requires it."""
+    if target is not None and target._requires_grad and _grad_enabled[0]:
+        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument '{name}'. This input "
                            f"cannot have requires_grad True.")
 
 
@@ -197,10 +200,10 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     _warn_size(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     x, t = input._data, target._data
-    if x.dtype.kind != "f" and t.dtype.kind != "f":
+    if x.dtype.kind not in "fV" and t.dtype.kind not in "fV":
         raise NotImplementedError(f"\"mse_cpu\" not implemented for '{torch_type_name(x)}'")
     if weight is None and reduction in ("mean", "sum"):
-        if x.shape == t.shape and x.dtype == t.dtype and x.dtype.kind == "f" and type(x) is type(t):
+        if x.shape == t.shape and x.dtype == t.dtype and x.dtype.kind in "fV" and type(x) is type(t):
             return SquaredError.apply(input, target, mean=reduction == "mean")
     diff = input - target
     loss = diff * diff
@@ -269,7 +272,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
     inner = "sum" if reduction == "batchmean" else check_reduction(reduction)
-    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV" or target._data.dtype.kind not in "fV":
         raise RuntimeError("kl_div: Integral inputs not supported.")
     loss = exp(target) * (target - input) if log_target else xlogy(target, target) - target * input
     out = apply_reduction(loss, inner)
@@ -385,7 +388,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if weight is not None:
         loss = loss * weight
     class_dim = input._data.ndim - 1
-    loss = _sum(loss, class_dim) / input.shape[class_dim]
+    if class_dim < 0:
+        raise IndexError("multilabel_soft_margin_loss: Dimension specified as -1 but tensor has no dimensions")
+    loss = loss.mean(class_dim)  # sum / C (nan, silently, for C = 0)
     if reduction == "none":
         return loss
     if reduction in ("mean", "sum"):
@@ -429,6 +434,46 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if weight is not None:
         z = z * weight[Tensor._wrap(t)].reshape(nframe, 1)
     loss = _sum(z, 1) / dim
+    if nd < 2:
+        loss = reshape(loss, ())
+    return apply_reduction(loss, reduction)
+
+
+@_amp.autocast_op("multilabel_margin_loss")
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                           reduction: str = "mean") -> Tensor:
+    """l_n = sum_{j valid} sum_{i not a target} max(0, 1 - (x[y_j] - x[i])) / C.
+
+    target (input's shape, int64) lists each sample's classes, ended by the first -1 (what follows is unused).
+    """
+    reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    shape, t = tuple(input._data.shape), target._data
+    nd = len(shape)
+    if not ((nd == 2 and shape[1] != 0) or (nd == 1 and shape[0] != 0) or nd == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(shape)}")
+    nframe, dim = (shape[0], shape[1]) if nd == 2 else (1, shape[0] if nd else 1)
+    if (nd == 2 and tuple(t.shape) != shape) or (nd < 2 and (t.ndim > 1 or t.size != dim)):
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {list(shape)}")
+    if t.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {torch_type_name(t)}")
+    if input._data.dtype.kind not in "fV":
+        raise NotImplementedError(f"\"multilabel_margin_loss_forward_out_frame\" not implemented for "
+                                  f"'{torch_type_name(input._data)}'")
+    xp = get_array_module(t)
+    t = t.reshape(nframe, dim)
+    if t.size and (bool((t < -1).any()) or bool((t >= dim).any())):
+        raise RuntimeError("argument #2 'target' is out of range")
+    valid = xp.cumprod(t >= 0, axis=1).astype(bool)  # the entries before the first -1
+    safe = xp.where(valid, t, 0)
+    is_target = xp.zeros((nframe, dim), dtype=bool)
+    rows = xp.broadcast_to(xp.arange(nframe).reshape(-1, 1), t.shape)
+    is_target[rows[valid], safe[valid]] = True
+    x = reshape(input, (nframe, dim))
+    picked = x.gather(1, Tensor._wrap(safe))  # x[y_j], (N, C)
+    z = (x.unsqueeze(1) - picked.unsqueeze(2) + 1).clamp_min(0)  # [n, j, i] = 1 - x[y_j] + x[i]
+    mask = valid[:, :, None] & ~is_target[:, None, :]
+    loss = _sum(z.where(Tensor._wrap(mask), 0.0), (1, 2)) / dim  # a select: an inf left out is no nan
     if nd < 2:
         loss = reshape(loss, ())
     return apply_reduction(loss, reduction)

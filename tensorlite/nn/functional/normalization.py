@@ -21,11 +21,11 @@ float16 input keeps `_Normalize`.
 """
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 
+from ... import _dtype as dt
 from ...amp import policy as _amp
 from ...autograd import grad_mode
 from ...autograd.function import Function
@@ -66,7 +66,7 @@ class _Normalize(Function):
     def forward(self, x, *params, axes, pshape, eps, has_w, has_b, fold, stats_hook=None):
         self.axes, self.pshape, self.eps, self.has_w, self.has_b = axes, pshape, eps, has_w, has_b
         self.n = _prod(x.shape[a] for a in axes)
-        self.blocks = _group_block(x.shape, axes) if fold and x.dtype.kind == "f" and x.itemsize >= 4 else None
+        self.blocks = _group_block(x.shape, axes) if fold and x.dtype.kind in "fV" and x.itemsize >= 4 else None
         if self.blocks is not None:
             out, mean, var = self._forward_folded(x, params)
         else:
@@ -143,11 +143,11 @@ class _Normalize(Function):
     def backward(self, grad):
         if _grad_enabled[0]:
             return self._backward_tensors(grad)
-        x = self.inputs[0]._data
+        x = dt.opmath(self.inputs[0]._data)
         if self.blocks is not None:
-            gx, gw, gb = self._backward_folded(x, grad._data)
+            gx, gw, gb = self._backward_folded(x, dt.opmath(grad._data))
         else:
-            gx, gw, gb = self._backward_general(x, grad._data)
+            gx, gw, gb = self._backward_general(x, dt.opmath(grad._data))
         xp = get_array_module(x)
         grads = [None if gx is None else Tensor._wrap(gx)]
         if self.has_w:
@@ -170,7 +170,7 @@ class _Normalize(Function):
         sum_gxc = xp.einsum("lgt,lgt->g", g3, xc)
         gx = gw = gb = None
         if need[0]:
-            k1 = invstd if not self.has_w else invstd * self._per_group(self.inputs[1]._data, x.shape)
+            k1 = invstd if not self.has_w else invstd * self._per_group(dt.opmath(self.inputs[1]._data), x.shape)
             xc *= (-(invstd * invstd) * sum_gxc / n)[:, None]
             xc += g3
             xc -= (sum_g / n)[:, None]
@@ -192,7 +192,7 @@ class _Normalize(Function):
         xp = get_array_module(x)
         axes, mean, invstd, n = self.axes, self.mean, self.invstd, self.n
         need = self.needs_input_grad
-        w = self.inputs[1]._data.reshape(self.pshape) if self.has_w else None
+        w = dt.opmath(self.inputs[1]._data).reshape(self.pshape) if self.has_w else None
         R = self._reduce_axes(x.ndim)
         keep = mean.shape
         xhat = x - mean
@@ -306,7 +306,7 @@ _TORCH_TYPE = {"float16": "Half", "float32": "Float", "float64": "Double", "int6
 
 
 def _require_float(input: Tensor, op: str) -> None:
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f"\"{op}\" not implemented for '{_TORCH_TYPE.get(input._data.dtype.name)}'")
 
 
@@ -374,9 +374,9 @@ class _ChannelAffine(Function):
             gb = grad.sum(axes) if need[2] else None
             return gx, gs, gb
         xp = get_array_module(x._data)
-        g3 = grad._data.reshape(shape[0], shape[1], _prod(shape[2:]))
-        gx = Tensor._wrap((g3 * scale._data[:, None]).reshape(shape)) if need[0] else None
-        gs = Tensor._wrap(xp.einsum("ncs,ncs->c", g3, x._data.reshape(g3.shape))) if need[1] else None
+        g3 = dt.opmath(grad._data).reshape(shape[0], shape[1], _prod(shape[2:]))
+        gx = Tensor._wrap((g3 * dt.opmath(scale._data)[:, None]).reshape(shape)) if need[0] else None
+        gs = Tensor._wrap(xp.einsum("ncs,ncs->c", g3, dt.opmath(x._data).reshape(g3.shape))) if need[1] else None
         gb = Tensor._wrap(xp.einsum("ncs->c", g3)) if need[2] else None
         return gx, gs, gb
 
@@ -564,7 +564,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
                            f"{list(weight._data.shape)} and normalized_shape = {list(shape)}")
     _require_float(input, "rms_norm")
     if eps is None:
-        eps = float(np.finfo(x.dtype).eps)
+        eps = dt.finfo(input.dtype).eps
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt() if axes else input
     if weight is not None:

@@ -153,7 +153,7 @@ def _window_argmax(x, plan: _Plan, fill):
             xp.greater(v, b, out=u)  # strict: the first maximum wins ties, as in PyTorch
             xp.maximum(b, v, out=b)  # propagates NaN
             xp.copyto(a, kind(k), where=u)
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         nan = xp.isnan(best)
         if nan.any():  # PyTorch picks a window's last NaN
             for k, view in windows:
@@ -311,7 +311,7 @@ def _max_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dil
     kind = x.dtype.kind
     if kind == "b":
         raise NotImplementedError(f"{op}: not implemented for 'bool' inputs")
-    fill = -np.inf if kind == "f" else np.iinfo(x.dtype).min
+    fill = -np.inf if kind in "fV" else np.iinfo(x.dtype).min
     best, arg = _window_argmax(x, plan, fill)
     values = MaxPoolGather.apply(input, plan=plan, arg=arg, values=best)
     if not return_indices:
@@ -341,8 +341,8 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
 
 def _with_indices(fn):
-    def call(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True):
-        return fn(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    def call(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        return fn(input, kernel_size, stride, padding, dilation, ceil_mode, True)  # always both, as PyTorch
 
     call.__name__ = fn.__name__ + "_with_indices"
     call.__doc__ = f"`{fn.__name__}(..., return_indices=True)`: (values, indices)."
@@ -498,7 +498,7 @@ def _adaptive_size(op: str, nd: int, input: Tensor, output_size) -> tuple:
         if shape[d] == 0:
             raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input "
                                f"has sizes {list(shape)} with dimension {d} being empty")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f'"{op}" not implemented for \'{input.dtype.name}\'')
     return sizes
 
@@ -607,8 +607,8 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
 
 
 def _adaptive_with_indices(fn):
-    def call(input, output_size, return_indices=True):
-        return fn(input, output_size, True)
+    def call(input, output_size, return_indices=False):
+        return fn(input, output_size, True)  # always both, as PyTorch
 
     call.__name__ = fn.__name__ + "_with_indices"
     call.__doc__ = f"`{fn.__name__}(..., return_indices=True)`: (values, indices)."
@@ -622,8 +622,12 @@ adaptive_max_pool3d_with_indices = _adaptive_with_indices(adaptive_max_pool3d)
 
 # -- Lp pool -------------------------------------------------------------------------------------------------------
 def _lp_pool(nd: int, input: Tensor, norm_type, kernel_size, stride, ceil_mode: bool) -> Tensor:
-    """PyTorch's definition: (sign(a) relu(|a|) * prod(kernel)) ** (1 / p) with a = avg_pool(x ** p)."""
+    """PyTorch's definition: (sign(a) relu(|a|) * prod(kernel)) ** (1 / p) with a = avg_pool(x ** p);
+    p = +-inf is the max (min) of |x| over the window."""
     op = f"lp_pool{nd}d"
+    if isinstance(norm_type, (int, float)) and norm_type in (float("inf"), -float("inf")):
+        sign = 1 if norm_type > 0 else -1
+        return _max_pool(f"max_pool{nd}d", nd, input.abs() * sign, kernel_size, stride, 0, 1, ceil_mode, False) * sign
     kernel = ntuple(kernel_size, nd, "kernel_size", op)
     pooled = _avg_pool(f"avg_pool{nd}d", nd, input.pow(norm_type), kernel, stride, 0, ceil_mode, True, None)
     return (pooled.sign() * _act.relu(pooled.abs())).mul(prod(kernel)).pow(1.0 / norm_type)

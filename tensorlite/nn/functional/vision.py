@@ -1,5 +1,5 @@
-"""Resampling and rearranging images: interpolate / upsample, pixel_(un)shuffle, unfold / fold, affine_grid,
-grid_sample, with PyTorch's semantics (source-index rules included).
+"""Resampling and rearranging images: interpolate / upsample, pixel_(un)shuffle, channel_shuffle, unfold / fold,
+with PyTorch's semantics (source-index rules included). affine_grid / grid_sample live in sampling.py.
 
 Interpolation is separable: along each spatial dim, output i is a weighted sum of a few input
 rows (1 tap for nearest, 2 for linear, 4 for cubic, a variable number for antialiasing), so
@@ -10,19 +10,20 @@ form runs), and the two are each other's gradient.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from ...amp import policy as _amp
+from ... import _dtype as dt
 from ...autograd.function import Function
 from ...backend import get_array_module
 from ...kernels import conv as _k
 from ...tensor import Tensor
-from .conv import check_tensor, ntuple, shape_str
+from .conv import check_tensor, ntuple
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
-           "unfold", "fold", "affine_grid", "grid_sample"]
+           "channel_shuffle", "native_channel_shuffle", "unfold", "fold"]
 
 
 # -- separable resampling ------------------------------------------------------------------------------------------
@@ -236,11 +237,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if mode != "area" and (any(o <= 0 for o in out) or any(n <= 0 for n in spatial)):
         raise RuntimeError(f"interpolate ({mode}): Input and output sizes should be greater than 0, but got input "
                            f"{list(spatial)} output {list(out)}")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f'"upsample_{mode}" not implemented for \'{input.dtype.name}\'')
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dim - 1](input, out)
-    dtype = input._data.dtype.type
+    # bfloat16 computes in float32 (Function.apply), so its taps are float32 too: 8-bit weights would cost 2 digits
+    dtype = np.float32 if input._data.dtype is dt.BFLOAT16_NP else input._data.dtype.type
     y = input
     for i in range(dim - 1, -1, -1):  # last spatial dim first
         n, o = spatial[i], out[i]
@@ -261,18 +263,25 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     return y if y is not input else input.clone()
 
 
+def _deprecated(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=3)
+
+
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None):
-    """Deprecated alias of `interpolate` (as in PyTorch)."""
+    """Deprecated alias of `interpolate` (as in PyTorch, with its warning)."""
+    _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
-    """`interpolate(..., mode='nearest')`."""
+    """Deprecated: `interpolate(..., mode='nearest')`."""
+    _deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
-    """`interpolate(..., mode='bilinear', align_corners=True)` (PyTorch's historical behaviour)."""
+    """Deprecated: `interpolate(..., mode='bilinear', align_corners=True)` (PyTorch's historical behaviour)."""
+    _deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
@@ -326,6 +335,22 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     y = input.reshape(lead + (c, h // r, r, w // r, r))
     y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
     return y.reshape(lead + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) -> (N, C, *) with channels regrouped: out[:, j g + i] = in[:, i (C / g) + j] (ShuffleNet)."""
+    check_tensor(input, "channel_shuffle")
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
+
+
+native_channel_shuffle = channel_shuffle  # PyTorch's name for the same op
 
 
 # -- unfold / fold -------------------------------------------------------------------------------------------------
@@ -416,128 +441,3 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     x = input if len(shape) == 3 else input.unsqueeze(0)
     y = Fold.apply(x, size=size, geom=(kernel, dilation, padding, stride))
     return y if len(shape) == 3 else y.squeeze(0)
-
-
-# -- affine_grid / grid_sample -------------------------------------------------------------------------------------
-def _base_coords(n: int, align_corners: bool, dtype, xp):
-    """Normalised pixel centres in [-1, 1] (align_corners: the corner pixels' centres are -1 and 1)."""
-    if n == 1:
-        return xp.zeros(1, dtype=dtype)
-    c = np.linspace(-1.0, 1.0, n)
-    if not align_corners:
-        c = c * (n - 1) / n
-    return xp.asarray(c.astype(dtype))
-
-
-def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
-    """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) = base (x, y[, z], 1) coordinates @ theta^T."""
-    check_tensor(theta, "affine_grid", "theta")
-    size = tuple(int(s) for s in size)
-    align_corners = bool(align_corners)
-    if theta._data.dtype.kind != "f":
-        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype.name}")
-    xp = get_array_module(theta._data)
-    dtype = theta._data.dtype
-    if len(size) == 4:
-        if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3):
-            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
-                             f"{shape_str(theta.shape)}.")
-        n, _, h, w = size
-        xs, ys = _base_coords(w, align_corners, dtype, xp), _base_coords(h, align_corners, dtype, xp)
-        base = xp.stack([xp.broadcast_to(xs[None, :], (h, w)), xp.broadcast_to(ys[:, None], (h, w)),
-                         xp.ones((h, w), dtype=dtype)], -1).reshape(1, h * w, 3)
-        return Tensor._wrap(base).matmul(theta.transpose(1, 2)).reshape(n, h, w, 2)
-    if len(size) == 5:
-        if theta.ndim != 3 or tuple(theta.shape[1:]) != (3, 4):
-            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
-                             f"{shape_str(theta.shape)}.")
-        n, _, d, h, w = size
-        xs = _base_coords(w, align_corners, dtype, xp)
-        ys = _base_coords(h, align_corners, dtype, xp)
-        zs = _base_coords(d, align_corners, dtype, xp)
-        shape = (d, h, w)
-        base = xp.stack([xp.broadcast_to(xs[None, None, :], shape), xp.broadcast_to(ys[None, :, None], shape),
-                         xp.broadcast_to(zs[:, None, None], shape), xp.ones(shape, dtype=dtype)], -1)
-        base = base.reshape(1, d * h * w, 4)
-        return Tensor._wrap(base).matmul(theta.transpose(1, 2)).reshape(n, d, h, w, 3)
-    raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
-                              f"respectively. Got size {size}.")
-
-
-def _unnormalise(coord: Tensor, n: int, align_corners: bool) -> Tensor:
-    """[-1, 1] -> pixel index space (align_corners: -1, 1 are the corner centres; else the corner edges)."""
-    if align_corners:
-        return (coord + 1) * ((n - 1) / 2)
-    return ((coord + 1) * n - 1) / 2
-
-
-def _reflect(c: Tensor, lo: float, hi: float) -> Tensor:
-    """Reflect coordinates into [lo, hi] (PyTorch's reflect_coordinates, on twice-scaled bounds)."""
-    if hi <= lo:
-        return c * 0
-    span = hi - lo
-    d = (c - lo).abs()
-    flips = (d / span).floor()
-    extra = d - flips * span
-    even = (flips.remainder(2) == 0)
-    return (extra + lo).where(even, hi - extra)
-
-
-@_amp.autocast_op("grid_sample")
-def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
-                align_corners: bool | None = None) -> Tensor:
-    """Sample (N, C, H, W) at grid (N, Ho, Wo, 2) locations ((x, y) in [-1, 1]); bilinear or nearest, 4-D only.
-
-    Bilinear: y = sum over the 4 neighbours of weight * value (neighbours outside read 0 with padding 'zeros').
-    Differentiable in input and grid (gradients come from gather / arithmetic ops).
-    """
-    check_tensor(input, "grid_sample")
-    check_tensor(grid, "grid_sample", "grid")
-    if mode not in ("bilinear", "nearest", "bicubic"):
-        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
-                         f"but got: '{mode}'")
-    if padding_mode not in ("zeros", "border", "reflection"):
-        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
-                         f"'reflection', but got: '{padding_mode}'")
-    if input.ndim != 4 or mode == "bicubic":
-        raise NotImplementedError("grid_sample: tensorlite supports 4-D input with mode 'bilinear' or 'nearest'")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sample(): expected grid of shape (N, H_out, W_out, 2) with N={input.shape[0]}, "
-                           f"but got grid of shape {shape_str(grid.shape)}")
-    if input._data.dtype != grid._data.dtype:
-        raise RuntimeError(f"grid_sample(): expected input and grid to have same dtype, but input has "
-                           f"{input.dtype.name} and grid has {grid.dtype.name}")
-    align_corners = bool(align_corners)
-    n, c, h, w = input.shape
-    ho, wo = grid.shape[1], grid.shape[2]
-    ix = _unnormalise(grid[..., 0], w, align_corners)
-    iy = _unnormalise(grid[..., 1], h, align_corners)
-    if padding_mode == "border":
-        ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
-    elif padding_mode == "reflection":
-        if align_corners:
-            ix, iy = _reflect(ix, 0, w - 1), _reflect(iy, 0, h - 1)
-        else:
-            ix, iy = _reflect(ix, -0.5, w - 0.5), _reflect(iy, -0.5, h - 0.5)
-        ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
-    flat = input.reshape(n, c, h * w)
-
-    def tap(yy: Tensor, xx: Tensor) -> Tensor:
-        """input at integer positions (yy, xx) (N, Ho, Wo), 0 outside."""
-        inside = (xx >= 0) & (xx <= w - 1) & (yy >= 0) & (yy <= h - 1)
-        pos = (yy.clamp(0, h - 1) * w + xx.clamp(0, w - 1)).long().reshape(n, 1, ho * wo).expand(n, c, ho * wo)
-        vals = flat.gather(2, pos).reshape(n, c, ho, wo)
-        return vals * inside.unsqueeze(1).to(input.dtype)
-
-    if mode == "nearest":
-        # round half to even, as PyTorch's nearbyint
-        xn = Tensor._wrap(get_array_module(ix._data).rint(ix._data))
-        yn = Tensor._wrap(get_array_module(iy._data).rint(iy._data))
-        return tap(yn, xn)
-    x0, y0 = ix.detach().floor(), iy.detach().floor()
-    x1, y1 = x0 + 1, y0 + 1
-    wx1, wy1 = ix - x0, iy - y0
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    out = tap(y0, x0) * (wy0 * wx0).unsqueeze(1) + tap(y0, x1) * (wy0 * wx1).unsqueeze(1) + \
-        tap(y1, x0) * (wy1 * wx0).unsqueeze(1) + tap(y1, x1) * (wy1 * wx1).unsqueeze(1)
-    return out

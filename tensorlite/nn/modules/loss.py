@@ -5,18 +5,27 @@ Class weights (`weight`, `pos_weight`) are registered as buffers, as in PyTorch,
 """
 from __future__ import annotations
 
+import warnings
+from collections import namedtuple
 from typing import Callable
 
+import numpy as np
+
+from ...backend import get_array_module
+from ...ops.join import cat
 from ...tensor import Tensor
 from .. import functional as F
 from ..functional._common import legacy_reduction
+from .container import ModuleList, Sequential
 from .distance import PairwiseDistance
+from .linear import Linear
 from .module import Module
 
 __all__ = ["L1Loss", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss",
            "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
            "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "TripletMarginLoss",
-           "TripletMarginWithDistanceLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss"]
+           "TripletMarginWithDistanceLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss", "MultiLabelMarginLoss",
+           "NLLLoss2d", "AdaptiveLogSoftmaxWithLoss"]
 
 
 class _Loss(Module):
@@ -71,6 +80,16 @@ class NLLLoss(_WeightedLoss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated alias of NLLLoss (as in PyTorch, which warns on construction)."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement and see "
+                      "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.", stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class BCELoss(_WeightedLoss):
@@ -177,6 +196,13 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
 
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss: sum over target classes j and other classes i of max(0, 1 - x_j + x_i) / C."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
 class MultiMarginLoss(_WeightedLoss):
     """Multi-class hinge loss: sum_{j != y} max(0, margin - x_y + x_j)^p / C."""
 
@@ -262,3 +288,113 @@ class CTCLoss(_Loss):
     def forward(self, log_probs: Tensor, targets: Tensor, input_lengths, target_lengths) -> Tensor:
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
                           self.zero_infinity)
+
+
+_ASMoutput = namedtuple("_ASMoutput", ["output", "loss"])
+
+
+class AdaptiveLogSoftmaxWithLoss(Module):
+    """Adaptive softmax (Grave et al., 2016): frequent classes [0, cutoffs[0]) are scored by the head, the
+    rest in clusters [cutoffs[i], cutoffs[i+1]) whose total probability is one more head output each.
+
+    log p(c) = head_logprob[c] for c in the shortlist, else head_logprob[shortlist + i] + tail_i_logprob[c -
+    cutoffs[i]], tail i a low-rank projection (in -> in / div_value^(i+1) -> cluster size). forward returns
+    (output, loss): each row's target log-probability and the mean negative log-likelihood.
+    """
+
+    def __init__(self, in_features: int, n_classes: int, cutoffs, div_value: float = 4.0, head_bias: bool = False,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        cutoffs = list(cutoffs)
+        if len(cutoffs) == 0:
+            raise ValueError("cutoffs should be a sequence of length larger than 0")
+        if (cutoffs != sorted(cutoffs) or min(cutoffs) <= 0 or max(cutoffs) > n_classes - 1
+                or len(set(cutoffs)) != len(cutoffs) or any(int(c) != c for c in cutoffs)):
+            raise ValueError("cutoffs should be a sequence of unique, positive integers sorted in an increasing "
+                             "order, where each value is between 1 and n_classes-1")
+        self.in_features, self.n_classes, self.div_value, self.head_bias = in_features, n_classes, div_value, head_bias
+        self.cutoffs = cutoffs + [n_classes]
+        self.shortlist_size = self.cutoffs[0]
+        self.n_clusters = len(self.cutoffs) - 1
+        self.head_size = self.shortlist_size + self.n_clusters
+        kw = {"device": device, "dtype": dtype}
+        self.head = Linear(in_features, self.head_size, bias=head_bias, **kw)
+        self.tail = ModuleList()
+        for i in range(self.n_clusters):
+            hidden = int(in_features // (div_value ** (i + 1)))
+            size = self.cutoffs[i + 1] - self.cutoffs[i]
+            self.tail.append(Sequential(Linear(in_features, hidden, bias=False, **kw),
+                                        Linear(hidden, size, bias=False, **kw)))
+
+    def reset_parameters(self) -> None:
+        self.head.reset_parameters()
+        for i2h, h2o in self.tail:
+            i2h.reset_parameters()
+            h2o.reset_parameters()
+
+    def forward(self, input_: Tensor, target_: Tensor) -> _ASMoutput:
+        td = target_.dim()
+        if td == 1:
+            if input_.shape[0] != target_.shape[0]:
+                raise RuntimeError("Input and target should have the same size in the batch dimension.")
+            if input_.dim() != 2:
+                raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with size "
+                                   f"{list(input_.shape)}")
+        elif td == 0:
+            if input_.dim() != 1:
+                raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with size "
+                                   f"{list(input_.shape)}")
+        else:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        input = input_ if td else input_.unsqueeze(0)
+        t = target_._data.reshape(-1).astype(np.int64)
+        xp = get_array_module(t)
+        if t.size and (int(t.min()) < 0 or int(t.max()) >= self.n_classes):
+            raise RuntimeError(f"Target values should be in [0, {self.n_classes - 1}], but values in range "
+                               f"[{int(t.min())}, {int(t.max())}] were found. ")
+        head_index = t.copy()  # the head column of each row: its class, or its cluster's column
+        output = None
+        for i in range(self.n_clusters):
+            low, high = self.cutoffs[i], self.cutoffs[i + 1]
+            rows = xp.flatnonzero((t >= low) & (t < high))
+            if rows.size == 0:
+                continue
+            head_index[rows] = self.shortlist_size + i
+            rows_t = Tensor._wrap(rows.astype(np.int64))
+            cluster = F.log_softmax(self.tail[i](input.index_select(0, rows_t)), dim=1)
+            picked = cluster.gather(1, Tensor._wrap((t[rows] - low).reshape(-1, 1))).squeeze(1)
+            part = input.new_zeros((t.size,)).index_add(0, rows_t, picked)
+            output = part if output is None else output + part
+        head = F.log_softmax(self.head(input), dim=1)
+        from_head = head.gather(1, Tensor._wrap(head_index.reshape(-1, 1))).squeeze(1)
+        output = from_head if output is None else from_head + output
+        loss = (-output).mean()
+        return _ASMoutput(output if td else output.squeeze(0), loss)
+
+    def _full_log_prob(self, input: Tensor, head_output: Tensor) -> Tensor:
+        head = F.log_softmax(head_output, dim=1)
+        parts = [head[:, :self.shortlist_size]]
+        for i in range(self.n_clusters):
+            cluster = F.log_softmax(self.tail[i](input), dim=1)
+            parts.append(cluster + head[:, self.shortlist_size + i].unsqueeze(1))
+        return cat(parts, 1)
+
+    def log_prob(self, input: Tensor) -> Tensor:
+        """log p(c | input) for every class c: (N, n_classes), or (n_classes,) for a 1-D input."""
+        batched = input.dim() > 1
+        x = input if batched else input.unsqueeze(0)
+        out = self._full_log_prob(x, self.head(x))
+        return out if batched else out.squeeze(0)
+
+    def predict(self, input: Tensor) -> Tensor:
+        """The most likely class of each row (equal to log_prob(input).argmax(1), computed more cheaply)."""
+        batched = input.dim() > 1
+        x = input if batched else input.unsqueeze(0)
+        head_output = self.head(x)
+        output = head_output.argmax(dim=1)
+        outside = output >= self.shortlist_size  # rows whose best head column is a cluster: look inside
+        if bool(outside.any()):
+            full = self._full_log_prob(x[outside], head_output[outside]).argmax(dim=1)
+            output = output.clone()
+            output[outside] = full
+        return output if batched else output.squeeze(0)

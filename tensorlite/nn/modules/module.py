@@ -7,41 +7,42 @@ PyTorch (`layer1.0.conv1.weight`), so published weights load unchanged.
 """
 from __future__ import annotations
 
-from collections import OrderedDict, namedtuple
+import warnings
+from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 from ...tensor import Parameter, RemovableHandle, Tensor
+from ..parameter import Buffer
+from ._hooks import BackwardHook
+from ._state_dict import StateDictMixin, _IncompatibleKeys  # noqa: F401 - _IncompatibleKeys: PyTorch's import path
 
 __all__ = ["Module"]
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
+def _typename(value: Any) -> str:
+    """A value's type as PyTorch's error messages name it ("tensorlite.FloatTensor" for a tensor)."""
+    return value.type() if isinstance(value, Tensor) else type(value).__name__
 
 
-class Module:
+class Module(StateDictMixin):
     """Base class for all neural-network modules; subclasses define `forward`."""
 
     training: bool
     _version = 1
 
     def __init__(self, *args, **kwargs) -> None:
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments; Module() takes none")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were "
+                            f"given")
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        for table in ("_parameters", "_buffers", "_modules", "_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+                      "_backward_pre_hooks", "_state_dict_hooks", "_state_dict_pre_hooks",
+                      "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+            object.__setattr__(self, table, OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())
-        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
-        object.__setattr__(self, "_state_dict_hooks", OrderedDict())
-        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
 
     forward: Callable[..., Any]
 
@@ -50,33 +51,64 @@ class Module:
 
     # -- calling ---------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+        for hook, with_kwargs, _ in list(self._forward_pre_hooks.values()):
             if with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
                     args, kwargs = result
             else:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(self._forward_hooks.values()):
-            result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
-            if result is not None:
-                output = result
+        bw_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            bw_hook = BackwardHook(self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values()))
+            args = bw_hook.setup_input_hook(args)
+        called = set()
+        try:
+            output = self.forward(*args, **kwargs)
+            for hook_id, (hook, with_kwargs, _) in list(self._forward_hooks.items()):
+                called.add(hook_id)
+                result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+                if result is not None:
+                    output = result
+        except Exception:
+            # hooks registered with always_call=True still run when forward (or an earlier hook) raised
+            for hook_id, (hook, with_kwargs, always) in list(self._forward_hooks.items()):
+                if always and hook_id not in called:
+                    try:
+                        hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+                    except Exception as e:  # noqa: BLE001 - the original error is the one to raise
+                        warnings.warn(f"forward hook with always_call=True raised an exception that was silenced "
+                                      f"as another error was raised in forward: {e}", stacklevel=2)
+            raise
+        if bw_hook is not None:
+            output = bw_hook.setup_output_hook(output)
         return output
 
     def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
                               always_call: bool = False) -> RemovableHandle:
         """`hook(module, args, output)` runs after forward; a non-None return replaces the output."""
-        return self._add_hook(self._forward_hooks, (hook, with_kwargs), prepend)
+        return self._add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
 
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
         """`hook(module, args)` runs before forward; a non-None return replaces the args."""
-        return self._add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+        return self._add_hook(self._forward_pre_hooks, (hook, with_kwargs, False), prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_output)` runs when the outputs' gradients are ready; a non-None return replaces them."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_input, grad_output)` runs when the inputs' gradients are ready; a non-None return
+        replaces grad_input. Entries for arguments that are not tensors requiring grad are None."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     @staticmethod
     def _add_hook(table: OrderedDict, entry, prepend: bool) -> RemovableHandle:
@@ -96,7 +128,7 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
                                 f"(tensorlite.nn.Parameter or None expected)")
             self.register_parameter(name, value)
         elif isinstance(value, Module):
@@ -106,14 +138,15 @@ class Module:
             self._modules[name] = value
         elif self.__dict__.get("_modules") is not None and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                 f"(tensorlite.nn.Module or None expected)")
             self._modules[name] = value
-        elif self.__dict__.get("_buffers") is not None and name in self._buffers:
+        elif isinstance(value, Buffer) or (self.__dict__.get("_buffers") is not None and name in self._buffers):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                f"(tensorlite.Tensor or None expected)")
-            self._buffers[name] = value
+                                f"(tensorlite.nn.Buffer, tensorlite.Tensor or None expected)")
+            persistent = value.persistent if isinstance(value, Buffer) else name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
         else:
             object.__setattr__(self, name, value)
 
@@ -142,25 +175,26 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        keys = set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        return sorted(k for k in keys if not k[0].isdigit())  # "0", "1", ... of a Sequential are no attribute names
 
-    def _check_name(self, name: str, kind: str) -> None:
+    def _check_name(self, name: str, kind: str, table: str) -> None:
+        """PyTorch's rules: a non-empty string without ".", not already an attribute other than an entry of `table`."""
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
         if "." in name:
-            raise KeyError(f'{kind} name can\'t contain "."')
+            raise KeyError(f'{kind} name can\'t contain "."' + (f", got: {name}" if kind == "module" else ""))
         if name == "":
             raise KeyError(f'{kind} name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters and name not in self._buffers \
-                and name not in self._modules:
+        if hasattr(self, name) and name not in self.__dict__[table]:
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        self._check_name(name, "parameter")
+        self._check_name(name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             f"(tensorlite.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
@@ -171,7 +205,7 @@ class Module:
         """Register state that is saved in state_dict (unless persistent=False) but not trained."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        self._check_name(name, "buffer")
+        self._check_name(name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             f"(tensorlite.Tensor or None required)")
@@ -184,32 +218,54 @@ class Module:
     def add_module(self, name: str, module: "Module | None") -> None:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._check_name(name, "module")
+        self._check_name(name, "module", "_modules")
         self._modules[name] = module
 
     register_module = add_module
 
     def get_submodule(self, target: str) -> "Module":
+        """The submodule at a dotted path ("" is self); AttributeError naming the first step that fails."""
         mod = self
         for item in target.split(".") if target else []:
-            if not hasattr(mod, item) or not isinstance(getattr(mod, item), Module):
+            if not hasattr(mod, item):
                 raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
             mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Replace (or, unless strict, add) the submodule at a dotted path; its parent must exist."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{mod._get_name()} has no parameter `{name}`")
-        return mod._parameters[name]
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
 
     def get_buffer(self, target: str) -> Tensor:
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._buffers:
-            raise AttributeError(f"{mod._get_name()} has no buffer `{name}`")
-        return mod._buffers[name]
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(mod, name)
 
     # -- traversal -----------------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
@@ -299,23 +355,28 @@ class Module:
         fn(self)
         return self
 
-    def _apply(self, convert: Callable[[Tensor], Tensor]) -> "Module":
-        """Replace every parameter and buffer by convert(it), keeping Parameters Parameters."""
+    def _apply(self, convert: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":
+        """Make every parameter (and its grad) hold convert(it), and replace every buffer by convert(it).
+
+        As in PyTorch, a parameter stays the same object (its `.data` changes), so an optimizer built
+        before `model.to(...)` / `model.double()` still holds the model's parameters.
+        """
         from ...autograd.grad_mode import no_grad
 
-        for m in self.children():
-            m._apply(convert)
-        for name, p in self._parameters.items():
+        if recurse:
+            for m in self.children():
+                m._apply(convert)
+        for p in self._parameters.values():
             if p is None:
                 continue
             with no_grad():
                 new = convert(p)
-            if new is not p:
-                param = Parameter(new.detach(), p.requires_grad)
+                if new is not p:
+                    p.data = new
                 if p.grad is not None:
-                    with no_grad():
-                        param.grad = convert(p.grad)
-                self._parameters[name] = param
+                    g = convert(p.grad)
+                    if g is not p.grad:
+                        p.grad.data = g
         for name, b in self._buffers.items():
             if b is not None:
                 with no_grad():
@@ -331,7 +392,8 @@ class Module:
 
         device, dtype, _ = _parse_to(args, dict(kwargs))
         if dtype is not None and not dtype.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes (tensorlite has no complex dtypes), "
+                            f"but got desired dtype={dtype}")
 
         def convert(t: Tensor) -> Tensor:
             kw = {}
@@ -367,113 +429,27 @@ class Module:
 
         return self._cast_floats(_dtype.float16)
 
+    def bfloat16(self) -> "Module":
+        """Floating parameters and buffers to bfloat16 (needs ml_dtypes, the `bf16` extra)."""
+        from ... import _dtype
+
+        return self._cast_floats(_dtype.to_dtype("bfloat16"))
+
+    def bfloat16(self) -> "Module":
+        from ... import _dtype
+
+        if not hasattr(_dtype, "bfloat16"):
+            raise RuntimeError("Module.bfloat16() needs the optional ml_dtypes package (pip install 'tensorlite[bf16]')")
+        return self._cast_floats(_dtype.bfloat16)
+
     def type(self, dst_type) -> "Module":
         return self._apply(lambda t: t.to(dst_type))
 
-    # -- state dict ------------------------------------------------------------------------------------
-    def state_dict(self, *args, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> dict:
-        """Every parameter and persistent buffer by dotted name (detached unless keep_vars)."""
-        if args:  # legacy positional form state_dict(destination, prefix, keep_vars)
-            destination = args[0]
-            prefix = args[1] if len(args) > 1 else prefix
-            keep_vars = args[2] if len(args) > 2 else keep_vars
-        if destination is None:
-            destination = OrderedDict()
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
-                destination = result
-        return destination
+    def to_empty(self, *, device, recurse: bool = True) -> "Module":
+        """Move parameters and buffers to `device` without copying their values (they are left uninitialised)."""
+        from ...creation import empty_like
 
-    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, p in self._parameters.items():
-            if p is not None:
-                destination[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b.detach()
-        extra = getattr(type(self), "get_extra_state", None)
-        if extra is not None and extra is not Module.get_extra_state:
-            destination[prefix + "_extra_state"] = self.get_extra_state()
-
-    def get_extra_state(self) -> Any:
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
-
-    def set_extra_state(self, state: Any) -> None:
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
-
-    def load_state_dict(self, state_dict: dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
-        """Copy values into parameters and buffers by name.
-
-        strict=True: any missing, unexpected or mis-shaped key raises RuntimeError listing all of them.
-        """
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        missing, unexpected, errors = [], [], []
-        state_dict = OrderedDict(state_dict)
-
-        def load(module: Module, prefix: str) -> None:
-            for hook in module._load_state_dict_pre_hooks.values():
-                hook(state_dict, prefix, {}, strict, missing, unexpected, errors)
-            module._load_from_state_dict(state_dict, prefix, strict, missing, unexpected, errors, assign)
-            for name, child in module._modules.items():
-                if child is not None:
-                    load(child, prefix + name + ".")
-
-        load(self, "")
-        expected = set(self.state_dict().keys())
-        unexpected.extend(k for k in state_dict if k not in expected)
-        if strict and (missing or unexpected):
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
-        return _IncompatibleKeys(missing, unexpected)
-
-    def _load_from_state_dict(self, state_dict, prefix, strict, missing, unexpected, errors, assign=False) -> None:
-        from ...autograd.grad_mode import no_grad
-        from ...creation import as_tensor
-
-        local = {**{k: v for k, v in self._parameters.items() if v is not None},
-                 **{k: v for k, v in self._buffers.items()
-                    if v is not None and k not in self._non_persistent_buffers_set}}
-        for name, current in local.items():
-            key = prefix + name
-            if key not in state_dict:
-                missing.append(key)  # reported even when strict=False, as PyTorch does
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                try:
-                    value = as_tensor(value)
-                except Exception:  # noqa: BLE001 - reported as a load error below
-                    errors.append(f'While copying the parameter named "{key}", expected a Tensor, got '
-                                  f'{type(value).__name__}.')
-                    continue
-            if tuple(value.shape) != tuple(current.shape):
-                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape!r} from "
-                              f"checkpoint, the shape in current model is {current.shape!r}.")
-                continue
-            if assign:
-                if name in self._parameters:
-                    self._parameters[name] = Parameter(value.detach(), current.requires_grad)
-                else:
-                    self._buffers[name] = value
-                continue
-            with no_grad():
-                current.copy_(value)
-        extra_key = prefix + "_extra_state"
-        if extra_key in state_dict and getattr(type(self), "set_extra_state", None) is not Module.set_extra_state:
-            self.set_extra_state(state_dict[extra_key])
-        elif extra_key not in state_dict and getattr(type(self), "set_extra_state", None) is not Module.set_extra_state \
-                and strict:
-            missing.append(extra_key)
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     # -- printing --------------------------------------------------------------------------------------
     def _get_name(self) -> str:

@@ -72,12 +72,17 @@ class _NormBase(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
-    def _load_from_state_dict(self, state_dict, prefix, strict, missing, unexpected, errors, assign=False) -> None:
-        # Checkpoints from before num_batches_tracked existed load with the current count, as in PyTorch.
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        # Checkpoints from before num_batches_tracked existed (version < 2, or no version: a plain dict) load
+        # with the current count, as in PyTorch.
+        version = local_metadata.get("version", None)
         key = prefix + "num_batches_tracked"
-        if self.track_running_stats and key not in state_dict and self.num_batches_tracked is not None:
-            state_dict[key] = self.num_batches_tracked
-        super()._load_from_state_dict(state_dict, prefix, strict, missing, unexpected, errors, assign)
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None else \
+                tensor(0, dtype=dt.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
 
 class _BatchNorm(_NormBase):
@@ -230,7 +235,7 @@ class GroupNorm(Module):
                  dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         kw = {"device": device, "dtype": dtype}
         self.num_groups = num_groups
         self.num_channels = num_channels

@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, MaxUnpool, LPPool (1-3 d), as torch.nn's.
+"""Pooling layers: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, MaxUnpool, LPPool (1-3 d) and
+FractionalMaxPool (2-3 d), as torch.nn's.
 
 Each holds its settings (stored as PyTorch stores them, so reprs match) and calls
 `nn.functional` in forward.
@@ -12,7 +13,8 @@ from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
-           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d"]
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "FractionalMaxPool2d",
+           "FractionalMaxPool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -232,3 +234,45 @@ class LPPool3d(_LPPoolNd):
     """Power-average pooling over kD x kH x kW windows."""
 
     _fn = staticmethod(F.lp_pool3d)
+
+
+def _tuple_of(value, n: int):
+    return None if value is None else (tuple(value) if isinstance(value, (tuple, list)) else (value,) * n)
+
+
+class _FractionalMaxPoolNd(Module):
+    """Max pooling over pseudo-random, overlapping windows to output_size (or input size * output_ratio)."""
+
+    _nd = 2
+    _fn = staticmethod(F.fractional_max_pool2d)
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices: bool = False,
+                 _random_samples: Tensor | None = None) -> None:
+        super().__init__()
+        name, nd = type(self).__name__, self._nd
+        self.kernel_size = _tuple_of(kernel_size, nd)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _tuple_of(output_size, nd)
+        self.output_ratio = _tuple_of(output_ratio, nd)
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor):
+        return self._fn(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                        _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling of (N, C, H, W) inputs (Graham, 2014)."""
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling of (N, C, T, H, W) inputs."""
+
+    _nd = 3
+    _fn = staticmethod(F.fractional_max_pool3d)

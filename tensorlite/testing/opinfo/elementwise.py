@@ -403,7 +403,7 @@ def _entries() -> list[OpInfo]:
                notes="x.clone().exp_(): gradient through an in-place op"),
         OpInfo("clamp_inplace", lambda x, *a, **kw: x.clone().clamp_(*a, **kw),
                lambda x, *a, **kw: x.clone().clamp_(*a, **kw),
-               lambda rng: (s for s in _clamp_samples(rng) if s.args[0].dtype.kind == "f")),
+               lambda rng: (s for s in _clamp_samples(rng) if s.args[0].dtype.kind in "fV")),
         OpInfo("maximum", E.maximum, torch("maximum"), _maxmin_samples(True), _maxmin_errors("maximum")),
         OpInfo("minimum", E.minimum, torch("minimum"), _maxmin_samples(True), _maxmin_errors("minimum")),
         OpInfo("fmax", E.fmax, torch("fmax"), _maxmin_samples(False), _maxmin_errors("fmax")),

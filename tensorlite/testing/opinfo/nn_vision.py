@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.functional import vision as V
+from ...nn.functional import sampling as GS, vision as V
 from . import ErrorSample, OpInfo, Sample, arr
 
 
@@ -182,12 +182,12 @@ def _affine_grid_errors():
 
 
 def _grid_sample_samples(rng):
-    for mode in ("bilinear", "nearest"):
+    for mode in ("bilinear", "nearest", "bicubic"):
         for pm in ("zeros", "border", "reflection"):
             for ac in (False, True):
                 yield Sample((arr(rng, 1, 2, 3, 4), _offgrid(rng, (1, 2, 3, 2), 4, 3, ac)),
                              {"mode": mode, "padding_mode": pm, "align_corners": ac},
-                             desc=f"{mode}, {pm}, align_corners={ac}", grad=(True, mode == "bilinear"))
+                             desc=f"{mode}, {pm}, align_corners={ac}", grad=(True, mode != "nearest"))
 
 
 def _offgrid(rng, shape, w, h, align_corners):
@@ -226,7 +226,7 @@ OPS = [
            _pixel_unshuffle_errors),
     OpInfo("unfold", V.unfold, _tf("unfold"), _unfold_samples, _unfold_errors),
     OpInfo("fold", V.fold, _tf("fold"), _fold_samples, _fold_errors),
-    OpInfo("affine_grid", V.affine_grid, _tf("affine_grid"), _affine_grid_samples, _affine_grid_errors),
-    OpInfo("grid_sample", V.grid_sample, _tf("grid_sample"), _grid_sample_samples, _grid_sample_errors,
+    OpInfo("affine_grid", GS.affine_grid, _tf("affine_grid"), _affine_grid_samples, _affine_grid_errors),
+    OpInfo("grid_sample", GS.grid_sample, _tf("grid_sample"), _grid_sample_samples, _grid_sample_errors,
            notes="built from gather and arithmetic, so twice differentiable (PyTorch's is once in the grid)"),
 ]

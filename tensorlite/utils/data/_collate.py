@@ -60,7 +60,7 @@ def default_convert(data: Any) -> Any:
     return data
 
 
-def default_collate(batch: list) -> Any:
+def default_collate(batch: list | tuple) -> Any:
     """Merge a list of samples into a batch (see the module docstring for the rules)."""
     from ...creation import from_numpy, tensor
     from ...ops.join import stack
@@ -85,12 +85,13 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, collections.abc.Mapping):
         return _same_mapping(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # named tuple
-        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
+        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(d) != size for d in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [default_collate(list(samples)) for samples in zip(*batch)]
+        # each column stays the tuple zip gives (a column of strings is returned as that tuple, as in PyTorch)
+        columns = [default_collate(samples) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return columns
         try:

@@ -4,7 +4,8 @@ Workers are processes (the `fork` start method where the platform has it; `multi
 may name another) or, with `multiprocessing_context="thread"` or where fork is unavailable, threads.
 Batch k is always computed by worker k % num_workers and batches are yielded in sampler order, so for
 a given seed the batches are the same for any `num_workers` (augmentation draws depend on the
-worker's seed, as in PyTorch). `pin_memory` is accepted and ignored (no pinned host memory here).
+worker's seed, as in PyTorch). `pin_memory` is accepted and ignored (no pinned host memory here);
+without a GPU, iterating warns as PyTorch does.
 """
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import multiprocessing
 import pickle
 import queue
 import threading
+import warnings
 from typing import Any, Callable, Iterable
 
+from ...backend.device import cuda_available
 from ...random import Generator, numpy_generator
 from . import _worker
 from ._collate import default_collate, default_convert
@@ -184,6 +187,9 @@ class _BaseIter:
         self._index_sampler = loader._index_sampler
         self._collate_fn = loader.collate_fn
         self._num_yielded = 0
+        if loader.pin_memory and not cuda_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=3)
         self._start_epoch(loader)
 
     def _start_epoch(self, loader: DataLoader) -> None:

@@ -34,15 +34,13 @@ class Dataset(Generic[T_co]):
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset[T_co]):
-    """An iterable-style dataset: subclasses define `__iter__`.
+class IterableDataset(Dataset[T_co], Iterable[T_co]):
+    """An iterable-style dataset: subclasses define `__iter__` (abstract, as in PyTorch: instantiating
+    a subclass without it raises TypeError).
 
     With `num_workers > 0` every worker iterates its own copy; shard inside `__iter__` with
     `tl.utils.data.get_worker_info()` to avoid duplicates (as in PyTorch).
     """
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other: "Dataset") -> "ChainDataset":
         return ChainDataset([self, other])

@@ -5,6 +5,7 @@ of the global generator at the start of each pass, so `tl.manual_seed` fixes eve
 """
 from __future__ import annotations
 
+import math
 from typing import Generic, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
@@ -14,7 +15,7 @@ from ...random import Generator, numpy_generator
 T_co = TypeVar("T_co", covariant=True)
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler"]
+           "BatchSampler", "DistributedSampler"]
 
 
 class Sampler(Generic[T_co]):
@@ -154,3 +155,61 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of `dataset` for process `rank` of `num_replicas`: indices rank, rank + num_replicas, ...
+    of one (optionally shuffled) order, padded by repeating indices so every replica gets
+    ceil(len / num_replicas) of them, or cut to floor(len / num_replicas) with `drop_last`.
+
+    The shuffled order is drawn from a generator seeded with `seed + epoch`, so every replica sees the
+    same permutation; call `set_epoch(epoch)` before each epoch to reshuffle (as in PyTorch; the
+    permutation's numbers differ from PyTorch's). tensorlite has no process group, so `num_replicas`
+    and `rank` must be given.
+    """
+
+    def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False) -> None:
+        if num_replicas is None or rank is None:
+            # ValueError, as PyTorch's for an uninitialized default process group
+            raise ValueError("DistributedSampler: tensorlite has no distributed package (process group) to read "
+                             "the world size and rank from; pass num_replicas= and rank= explicitly")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+        self.drop_last = drop_last
+        n = len(dataset)
+        if drop_last and n % num_replicas != 0:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)  # = floor(n / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+        self.shuffle = shuffle
+        self.seed = seed
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        if self.shuffle:
+            rng = numpy_generator(Generator().manual_seed(self.seed + self.epoch))
+            indices = rng.permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if not self.drop_last:
+            padding = self.total_size - len(indices)
+            if padding <= len(indices):
+                indices += indices[:padding]
+            else:
+                indices += (indices * math.ceil(padding / len(indices)))[:padding]
+        else:
+            indices = indices[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use `epoch` in the shuffle seed (so each epoch gets a new order, the same on every replica)."""
+        self.epoch = epoch
