@@ -49,6 +49,11 @@ from .ops.math_extra import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403
 from .ops.assemble import *  # noqa: F401,F403
 from .ops.decomp import *  # noqa: F401,F403
+from .ops.api_gaps import *  # noqa: F401,F403
+from .ops.tensor_extras import *  # noqa: F401,F403
+from .ops.numerics import *  # noqa: F401,F403
+from .ops.lu import *  # noqa: F401,F403
+from .ops.special_fns import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state, default_generator
 from ._printing import set_printoptions
@@ -104,7 +109,7 @@ _FUNCTIONAL_ALIASES = frozenset(
 
 def __getattr__(name):
     # Subpackages that depend on the full op set load on first use.
-    if name in ("nn", "optim", "utils", "data", "kernels", "testing", "models", "linalg"):
+    if name in ("nn", "optim", "utils", "data", "kernels", "testing", "models", "linalg", "distributions", "special"):
         import importlib
 
         return importlib.import_module(f"tensorlite.{name}")

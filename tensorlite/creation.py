@@ -167,25 +167,37 @@ def from_dlpack(ext) -> Tensor:
     return Tensor._wrap(cuda_module().from_dlpack(ext))
 
 
+def _check_layout(layout, op: str) -> None:
+    """tensorlite has one layout, strided (dense); PyTorch's sparse layouts are not supported."""
+    if layout is not None and getattr(layout, "name", None) != "strided":
+        raise NotImplementedError(f"{op}: tensorlite tensors have one layout, tl.strided (no sparse tensors); "
+                                  f"got layout={layout!r}")
+
+
 def _filled(fill, size, dtype, device, requires_grad, op):
     shape = _size(size, op)
     d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
     return _place(fill(shape, d.np), device, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    _check_layout(layout, "zeros")
     return _filled(np.zeros, size, dtype, device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def ones(*size, dtype=None, layout=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    _check_layout(layout, "ones")
     return _filled(np.ones, size, dtype, device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def empty(*size, dtype=None, layout=None, device=None, requires_grad: bool = False, pin_memory: bool = False,
+          memory_format=None) -> Tensor:
+    _check_layout(layout, "empty")
     return _filled(np.empty, size, dtype, device, requires_grad, "empty")
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    _check_layout(layout, "full")
     if dtype is None:
         dtype = _infer_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
     shape = _size((size,) if not isinstance(size, int) else (size,), "full")
@@ -200,29 +212,37 @@ def _like(input: Tensor, dtype, device):
     return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
 
 
-def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    _check_layout(layout, "zeros_like")
     d, dev = _like(input, dtype, device)
     return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    _check_layout(layout, "ones_like")
     d, dev = _like(input, dtype, device)
     return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    _check_layout(layout, "empty_like")
     d, dev = _like(input, dtype, device)
     return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
               memory_format=None) -> Tensor:
+    _check_layout(layout, "full_like")
     d, dev = _like(input, dtype, device)
     return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
     """[start, end) in steps; int64 unless any argument is a float (then the default dtype)."""
+    _check_layout(layout, "arange")
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -240,20 +260,23 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _place(arr, device, requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, *, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    _check_layout(layout, "linspace")
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
     return _place(np.linspace(float(start), float(end), int(steps)).astype(d.np), device, requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
+    _check_layout(layout, "logspace")
     d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
     return _place(np.logspace(float(start), float(end), int(steps), base=base).astype(d.np), device, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype=None, layout=None, device=None, requires_grad: bool = False) -> Tensor:
+    _check_layout(layout, "eye")
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
     d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
@@ -272,11 +295,13 @@ def _tri_indices(row: int, col: int, offset: int, dtype, device, op: str, upper:
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
     """The (2, N) row/column coordinates of the lower triangle (j <= i + offset) of a row x col matrix."""
+    _check_layout(layout, "tril_indices")
     return _tri_indices(row, col, offset, dtype, device, "tril_indices", upper=False)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
     """The (2, N) row/column coordinates of the upper triangle (j >= i + offset) of a row x col matrix."""
+    _check_layout(layout, "triu_indices")
     return _tri_indices(row, col, offset, dtype, device, "triu_indices", upper=True)
 
 
@@ -296,23 +321,28 @@ def _size_arg(sizes: tuple, size, op: str) -> tuple:
     return _size(sizes, op)
 
 
-def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+         pin_memory: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
+    _check_layout(layout, "rand")
     d = _float_dtype(dtype, "rand")
     arr = numpy_generator(generator).random(_size_arg(sizes, size, "rand"), dtype=np.float64).astype(d.np)
     return _place(arr, device, requires_grad)
 
 
-def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+          pin_memory: bool = False) -> Tensor:
     """Standard normal."""
+    _check_layout(layout, "randn")
     d = _float_dtype(dtype, "randn")
     arr = numpy_generator(generator).standard_normal(_size_arg(sizes, size, "randn"), dtype=np.float64).astype(d.np)
     return _place(arr, device, requires_grad)
 
 
-def randint(low=None, high=None, size=None, *, generator=None, dtype=None, device=None,
+def randint(low=None, high=None, size=None, *, generator=None, dtype=None, layout=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high); int64 by default. `randint(high, size)` also works."""
+    _check_layout(layout, "randint")
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint() missing required argument 'size'")
@@ -330,26 +360,31 @@ def randint(low=None, high=None, size=None, *, generator=None, dtype=None, devic
     return _place(arr, device, requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None, layout=None, device=None, requires_grad: bool = False,
+             pin_memory: bool = False) -> Tensor:
+    _check_layout(layout, "randperm")
     d = dt.to_dtype(dtype) if dtype is not None else dt.int64
     return _place(numpy_generator(generator).permutation(int(n)).astype(d.np), device, requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+def rand_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+    _check_layout(layout, "rand_like")
     d, dev = _like(input, dtype, device)
     return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-                        memory_format=None) -> Tensor:
+def randn_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+               memory_format=None) -> Tensor:
+    _check_layout(layout, "randn_like")
     d, dev = _like(input, dtype, device)
     return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None, requires_grad: bool = False,
-                 memory_format=None) -> Tensor:
+def randint_like(input: Tensor, low=0, high=None, *, dtype=None, layout=None, device=None,
+                 requires_grad: bool = False, memory_format=None) -> Tensor:
     """randint_like(x, high) or randint_like(x, low, high): integers in [low, high) shaped like x."""
+    _check_layout(layout, "randint_like")
     if high is None:
         low, high = 0, low
     d, dev = _like(input, dtype, device)

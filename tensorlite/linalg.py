@@ -15,6 +15,7 @@ from .backend import get_array_module
 from .ops import decomp as _d
 from .ops.decomp import (LinAlgError, det, eigh, inv, matrix_exp, matrix_power, pinv, solve)  # noqa: F401
 from .ops.diag import diagonal as _diagonal
+from .ops.join import stack
 from .ops.linalg import cross as _cross, matmul
 from .ops.reduce import vector_norm
 from .tensor import Tensor
@@ -59,40 +60,90 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return eigh(A, UPLO).eigenvalues
 
 
-def _info(A: Tensor, failed: bool) -> Tensor:
-    return Tensor._wrap(get_array_module(A._data).full(A._data.shape[:-2], int(failed), dtype=np.int32))
+def _info(A: Tensor, batch: tuple) -> Tensor:
+    """The int32 info tensor of a batch that factorized everywhere (zeros)."""
+    return Tensor._wrap(get_array_module(A._data).zeros(batch, dtype=np.int32))
+
+
+def _failure_info(a, cholesky: bool) -> int:
+    """LAPACK's info for one matrix whose factorization failed: the order of the first leading minor that is not
+    positive-definite (potrf), or 1 + the step of LU's first exactly-zero pivot (getrf, partial pivoting)."""
+    xp = get_array_module(a)
+    n = a.shape[-1]
+    if cholesky:
+        for k in range(1, n + 1):
+            try:
+                _d._lapack(lambda k=k: xp.linalg.cholesky(a[:k, :k]), "linalg.cholesky_ex", "", a)
+            except LinAlgError:
+                return k
+        return n
+    u = a.copy()
+    for k in range(n):
+        p = k + int(xp.argmax(xp.abs(u[k:, k])))
+        if not bool(u[p, k] != 0):
+            return k + 1
+        if p != k:
+            u[[k, p]] = u[[p, k]]
+        u[k + 1:] = u[k + 1:] - u[k + 1:, k:k + 1] * (u[k:k + 1] / u[k, k])
+    return n
+
+
+def _matrixwise(fn, A: Tensor, *others: Tensor, shape: tuple, cholesky: bool = False) -> tuple:
+    """(fn(A_i, *others_i) for each matrix i of the broadcast batch, info): once some matrix of a batch fails, each is
+    factorized alone, so a failure spoils only its own result (NaN there, info its LAPACK code), as in PyTorch."""
+    xp = get_array_module(A._data)
+    batch = np.broadcast_shapes(A._data.shape[:-2], *(o._data.shape[:-2] for o in others))
+    A = A.expand(*batch, *A._data.shape[-2:])
+    others = tuple(o.expand(*batch, *o._data.shape[-2:]) for o in others)
+    results, info = [], np.zeros(batch, dtype=np.int32)
+    for idx in np.ndindex(*batch):
+        try:
+            results.append(fn(A[idx], *(o[idx] for o in others)))
+        except LinAlgError:
+            info[idx] = _failure_info(A._data[idx], cholesky)
+            results.append(Tensor._wrap(xp.full(shape, np.nan, dtype=A._data.dtype)))
+    return stack(results).reshape(*batch, *shape), Tensor._wrap(xp.asarray(info))
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> tuple:
     """(A^-1, info): info is nonzero (and the inverse NaN) where A is singular, unless check_errors raises."""
     try:
-        return InvExResult(inv(A), _info(A, False))
+        return InvExResult(inv(A), _info(A, A._data.shape[:-2]))
     except LinAlgError:
         if check_errors:
             raise
-        nan = get_array_module(A._data).full(A._data.shape, np.nan, A._data.dtype)
-        return InvExResult(Tensor._wrap(nan), _info(A, True))
+    return InvExResult(*_matrixwise(inv, A, shape=A._data.shape[-2:]))
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> tuple:
-    """(L, info): info is nonzero where A is not positive-definite, unless check_errors raises."""
+    """(L, info): info is nonzero where A is not positive-definite (L NaN there), unless check_errors raises."""
     try:
-        return CholeskyExResult(cholesky(A, upper=upper), _info(A, False))
+        return CholeskyExResult(cholesky(A, upper=upper), _info(A, A._data.shape[:-2]))
     except LinAlgError:
         if check_errors:
             raise
-        nan = get_array_module(A._data).full(A._data.shape, np.nan, A._data.dtype)
-        return CholeskyExResult(Tensor._wrap(nan), _info(A, True))
+    return CholeskyExResult(*_matrixwise(lambda a: cholesky(a, upper=upper), A, shape=A._data.shape[-2:],
+                                         cholesky=True))
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> tuple:
+    """(X, info) with A X = B (X A = B if not left): info is nonzero (and X NaN) where A is singular."""
     try:
-        return SolveExResult(solve(A, B, left=left), _info(A, False))
+        x = solve(A, B, left=left)
     except LinAlgError:
         if check_errors:
             raise
-        nan = get_array_module(B._data).full(B._data.shape, np.nan, B._data.dtype)  # no solution exists
-        return SolveExResult(Tensor._wrap(nan), _info(A, True))
+        if not left:  # X A = B is A^T X^T = B^T (solve has checked that B is a matrix)
+            x, info = solve_ex(A.mT, B.mT)
+            return SolveExResult(x.mT, info)
+        vector = _d.is_vector_rhs(A, B)
+        b = B.unsqueeze(-1) if vector else B
+        x, info = _matrixwise(solve, A, b, shape=(A._data.shape[-1], b._data.shape[-1]))
+        # info is A's (batch shape A's, as PyTorch's): read it where B's batch dims broadcast A's
+        a_batch = A._data.shape[:-2]
+        index = (0,) * (info.ndim - len(a_batch)) + tuple(slice(0, 1) if k == 1 else slice(None) for k in a_batch)
+        return SolveExResult(x.squeeze(-1) if vector else x, info[index])
+    return SolveExResult(x, _info(A, A._data.shape[:-2]))
 
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
@@ -109,6 +160,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
 
 # -- norms ---------------------------------------------------------------------------------------------------------
 def _matrix_dims(A: Tensor, dim, op: str) -> tuple:
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}(): argument 'A' must be Tensor, not {type(A).__name__}")
     dim = tuple(dim)
     if len(dim) != 2:
         raise RuntimeError(f"{op}: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
@@ -178,7 +231,7 @@ def cond(A: Tensor, p=None) -> Tensor:
 
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """The number of singular values above max(atol, rtol * largest singular value)."""
-    _d.check_matrix(A, "linalg.matrix_rank", square=False)
+    _d.check_matrix(A, "linalg.matrix_rank", square=False, low_precision="raise")
     s = svdvals(A.detach())._data
     xp = get_array_module(s)
     if rtol is None:
@@ -191,15 +244,18 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> tuple:
     """The least-squares solution of A X = B (via the pseudo-inverse), with residuals (m > n, full rank, and a
     driver other than the default 'gelsy') and the rank."""
-    _d.check_matrix(A, "linalg.lstsq", square=False)
+    _d.check_matrix(A, "linalg.lstsq", square=False, low_precision="raise")
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), got "
+                           f"{driver!r}")
     vector = B._data.ndim == A._data.ndim - 1
     b = B.unsqueeze(-1) if vector else B
     x = matmul(pinv(A, rtol=rcond) if rcond is not None else pinv(A), b)
     rank = matrix_rank(A, rtol=rcond)
     m, n = A._data.shape[-2:]
     xp = get_array_module(A._data)
-    empty = Tensor._wrap(xp.empty((0,), A._data.dtype))
-    residuals, singular = empty, empty
+    singular = Tensor._wrap(xp.empty((0,), A._data.dtype))
+    residuals = x.reshape(-1)[:0]  # empty, but part of the graph like PyTorch's (requires_grad follows x)
     if driver in ("gelsd", "gelss"):
         singular = svdvals(A.detach())
     if driver not in (None, "gelsy") and m > n and bool((rank._data == n).all()):
@@ -211,6 +267,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 def multi_dot(tensors) -> Tensor:
     """The product of a chain of matrices (the first may be a row vector, the last a column vector)."""
     tensors = list(tensors)
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"multi_dot(): argument 'tensors' must be a sequence of Tensors, not {type(t).__name__}")
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
     first_vec, last_vec = tensors[0]._data.ndim == 1, tensors[-1]._data.ndim == 1
@@ -237,8 +296,21 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """sum(x * y) along dim (broadcasting)."""
+    for t in (x, y):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linalg.vecdot(): arguments must be Tensors, not {type(t).__name__}")
+        if t._data.dtype.kind not in "fV":
+            raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {t.dtype}")
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {x.dtype} and "
+                           f"y of type {y.dtype} instead")
     return (x * y).sum(dim)
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     return _diagonal(A, offset, dim1, dim2)
+
+
+from .ops.lu import linalg_lu as lu, linalg_lu_solve as lu_solve, lu_factor, lu_factor_ex  # noqa: E402
+
+__all__ += ["lu", "lu_factor", "lu_factor_ex", "lu_solve"]

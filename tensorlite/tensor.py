@@ -545,6 +545,17 @@ class Size(tuple):
             n *= s
         return n
 
+    # Slices and concatenations stay Sizes, as torch.Size's do (batch_shape + event_shape is a Size).
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other))) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
 
 class RemovableHandle:
     """Returned by `register_hook`; `.remove()` unregisters the hook."""

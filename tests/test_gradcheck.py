@@ -367,10 +367,10 @@ def test_cli_usage_errors(plugin, capsys):
 
 
 def test_cli_without_torch(plugin, monkeypatch, capsys):
-    from tensorlite.testing import check
+    from tensorlite.testing import _samples
     from tensorlite.testing.cli_gradcheck import main
 
-    monkeypatch.setattr(check, "_torch_module", False)  # as if torch were not installed
+    monkeypatch.setattr(_samples, "_torch_module", False)  # as if torch were not installed
     assert main(["--plugin", plugin(3.0)]) == 0
     out = capsys.readouterr().out
     assert "skipped: torch not installed" in out

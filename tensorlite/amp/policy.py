@@ -55,7 +55,7 @@ def _table(**groups) -> dict:
 # hooks are called only when dtype is None.
 _CUDA = _table(
     LOWER="matmul mm bmm mv addmm addmv addr addbmm baddbmm einsum linear conv1d conv2d conv3d conv_transpose1d "
-          "conv_transpose2d conv_transpose3d prelu scaled_dot_product_attention",
+          "conv_transpose2d conv_transpose3d conv_tbc prelu scaled_dot_product_attention",
     FP32="acos asin cosh exp expm1 log log10 log2 log1p reciprocal rsqrt sinh tan pow softplus "
          "layer_norm group_norm norm vector_norm cosine_similarity poisson_nll_loss cosine_embedding_loss nll_loss "
          "hinge_embedding_loss kl_div l1_loss smooth_l1_loss huber_loss mse_loss margin_ranking_loss "
@@ -71,7 +71,7 @@ _CUDA = _table(
 # lp_pool3d and max_unpool1d are not listed themselves, but torch builds them on avg_pool3d and max_unpool2d.
 _CPU = _table(
     LOWER="matmul mm bmm addmm addbmm baddbmm einsum linear conv1d conv2d conv3d conv_transpose1d conv_transpose2d "
-          "conv_transpose3d prelu scaled_dot_product_attention",
+          "conv_transpose3d conv_tbc prelu scaled_dot_product_attention",
     FP32="avg_pool3d lp_pool3d max_pool3d adaptive_avg_pool3d adaptive_max_pool3d max_unpool1d max_unpool2d "
          "max_unpool3d "
          "reflection_pad1d reflection_pad2d replication_pad1d replication_pad2d replication_pad3d "

@@ -51,21 +51,25 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
     only_inputs = inputs is not None
 
     def deliver_leaf(leaf, g, owned=False):
+        if only_inputs:
+            ks = capture_leaf.get(id(leaf))
+            if ks is None:
+                return  # a leaf not asked for: as in PyTorch its gradient isn't computed, so its hooks don't run
         if leaf._hooks:
             for hook in leaf._hooks.values():
                 r = hook(g)
                 if r is not None:
                     g = r
                     owned = False
-        if only_inputs:
-            ks = capture_leaf.get(id(leaf))
-            if ks is None:
-                return
-            if not accumulate:
-                for k in ks:
-                    captured[k] = g if captured[k] is None else captured[k] + g
-                return
+        if only_inputs and not accumulate:
+            for k in ks:
+                captured[k] = g if captured[k] is None else captured[k] + g
+            return
         _accumulate_grad(leaf, g, create_graph, owned)
+        if leaf._post_accumulate_grad_hooks:  # register_post_accumulate_grad_hook (a class default of None)
+            from ..ops.tensor_extras import run_post_accumulate_hooks
+
+            run_post_accumulate_hooks(leaf)
 
     # 1. dependency counts over reachable nodes
     deps: dict = {}

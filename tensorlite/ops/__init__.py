@@ -10,9 +10,12 @@ from __future__ import annotations
 from ..tensor import Tensor
 from . import (activation, arithmetic, assemble, convert, decomp, diag, elementwise, index, join, linalg, math_extra,
                pad, rearrange, reduce, sampling, shape, statistics)
+from . import api_gaps, lu, numerics, tensor_extras
+from . import special_fns
 
 MODULES = (arithmetic, convert, elementwise, activation, reduce, shape, join, diag, pad, index, linalg, rearrange,
-           sampling, math_extra, statistics, assemble, decomp)
+           sampling, math_extra, statistics, assemble, decomp, api_gaps, tensor_extras, numerics, lu)
+MODULES += (special_fns,)
 
 
 def _make_inplace(name: str, fn):

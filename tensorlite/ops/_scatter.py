@@ -182,12 +182,12 @@ class ScatterReduce(Function):
         elif reduce in ("amax", "amin") and x.dtype.kind in "fV":
             # Constant weights that share the gradient among the elements equal to the result.
             self_is = (as_1d(x) == o).astype(x.dtype)
-            if not include_self:
-                self_is[coords] = 0
             value = o[coords]
             src_is = (s == value).astype(x.dtype)
-            n = self_is.copy()
+            n = self_is.copy()  # as PyTorch: an excluded self equal to the result still counts as a tie
             ufunc_at("add", n, coords, src_is)
+            if not include_self:
+                self_is[coords] = 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 self.weights = ((self_is / n).reshape(x.shape), src_is / n[coords])
         return out

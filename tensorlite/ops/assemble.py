@@ -17,6 +17,7 @@ from .. import _dtype as dt
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
+from ._pointwise import check_tensor as _check_tensor
 from .elementwise_binary import where
 from .join import cat, narrow, stack
 from .linalg import matmul
@@ -33,6 +34,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
     """The block-diagonal matrix with the given (0-, 1- or 2-d) tensors as blocks, zeros elsewhere."""
     blocks = []
     for i, t in enumerate(tensors):
+        _check_tensor(t, "block_diag", "tensors")
         if t._data.ndim > 2:
             raise RuntimeError(f"block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
                                f"{t._data.ndim} dimensions")
@@ -54,17 +56,21 @@ def block_diag(*tensors: Tensor) -> Tensor:
 
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """The square matrix with the flattened input on diagonal `offset`."""
+    _check_tensor(input, "diagflat")
     return reshape(input, (-1,)).diag(offset)
 
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     """Columns x^(N-1), ..., x^1, x^0 (reversed when `increasing`): the Vandermonde matrix of a 1-d x."""
+    _check_tensor(x, "vander", "x")
     if x._data.ndim != 1:
         raise RuntimeError(f"x must be a one-dimensional tensor, got shape {list(x.shape)}")
     n = x._data.shape[0] if N is None else operator.index(N)
     if n < 0:
         raise RuntimeError("N must be non-negative.")
     base = x.to(dt.int64) if x._data.dtype.kind in "biu" else x  # integer powers in int64, as PyTorch
+    if n == 0 or x._data.shape[0] == 0:  # PyTorch returns a fresh (detached) empty tensor
+        return Tensor._wrap(get_array_module(x._data).empty((x._data.shape[0], n), base._data.dtype))
     powers = Tensor._wrap(get_array_module(x._data).arange(n, dtype=np.int64))
     result = base.unsqueeze(1) ** powers
     return result if increasing else result.flip(1)
@@ -72,6 +78,7 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """All length-r combinations of the elements of a 1-d tensor, one per row (itertools' order)."""
+    _check_tensor(input, "combinations")
     if input._data.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
     r = operator.index(r)
@@ -87,6 +94,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
 
 def _scatter_into(input: Tensor, src: Tensor, key, op: str) -> Tensor:
     """A copy of input with input[key] replaced by src (whose shape must be that of the slice)."""
+    _check_tensor(src, op, "src")
     target = input._data[key].shape
     if tuple(src._data.shape) != tuple(target):
         raise RuntimeError(f"{op}: expected src to have a size equal to the slice of self. src size = "
@@ -98,6 +106,7 @@ def _scatter_into(input: Tensor, src: Tensor, key, op: str) -> Tensor:
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """input with input.select(dim, index) replaced by src."""
+    _check_tensor(input, "select_scatter")
     d = dim_arg(dim, input._data.ndim, "select_scatter")
     size, i = input._data.shape[d], operator.index(index)
     if not -size <= i < size:
@@ -109,6 +118,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,
                   step: int = 1) -> Tensor:
     """input with input[start:end:step] along dim replaced by src."""
+    _check_tensor(input, "slice_scatter")
     d = dim_arg(dim, input._data.ndim, "slice_scatter")
     if step <= 0:
         raise RuntimeError(f"slice_scatter: slice step must be positive, got {step}")
@@ -117,6 +127,8 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """input with its diagonal (offset, dim1, dim2) replaced by src (laid out as `diagonal` returns it)."""
+    _check_tensor(input, "diagonal_scatter")
+    _check_tensor(src, "diagonal_scatter", "src")
     nd = input._data.ndim
     d1, d2 = dim_arg(dim1, nd, "diagonal_scatter"), dim_arg(dim2, nd, "diagonal_scatter")
     if d1 == d2:
@@ -141,6 +153,7 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
 
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """narrow, as a copy."""
+    _check_tensor(input, "narrow_copy")
     return narrow(input, dim, start, length).clone()
 
 
@@ -149,6 +162,7 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
     for m in matrices:
+        _check_tensor(m, "chain_matmul", "matrices")
         if m._data.ndim != 2:
             raise RuntimeError(f"chain_matmul(): Tensor dimension is {m._data.ndim}, expected 2 instead.")
     return matrices[0].clone() if len(matrices) == 1 else functools.reduce(matmul, matrices)
@@ -156,8 +170,9 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice along dim whose p-norm exceeds maxnorm, scaled down to norm maxnorm."""
-    if input._data.ndim < 1:
-        raise RuntimeError("renorm: input needs at least 1 dimension, got 0 dimensions")
+    _check_tensor(input, "renorm")
+    if input._data.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input._data.ndim} dimensions")
     if p <= 0:
         raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
     if maxnorm < 0:
@@ -197,7 +212,7 @@ def unravel_index(indices: Tensor, shape) -> tuple:
         flat = np.asarray(operator.index(indices))
     dims = int_tuple((shape,) if isinstance(shape, int) else (tuple(shape),), "unravel_index", "shape")
     if any(s < 0 for s in dims):
-        raise RuntimeError(f"'shape' cannot have negative values, but got {list(dims)}")
+        raise ValueError(f"'shape' cannot have negative values, but got {tuple(dims)}")
     xp = get_array_module(flat)
     total = int(np.prod(dims))
     if total == 0 and flat.size:
@@ -253,6 +268,7 @@ def _positions(xp, shape, strides, offset):
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
     """A view of input's memory with the given sizes and strides (in elements), starting `storage_offset`
     elements into the memory (default: where input starts)."""
+    _check_tensor(input, "as_strided")
     size = int_tuple((tuple(size),), "as_strided", "size")
     stride = int_tuple((tuple(stride),), "as_strided", "stride")
     if len(size) != len(stride):

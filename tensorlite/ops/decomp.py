@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import get_array_module
+from ..backend.device import cupyx_module
 from ..tensor import Tensor
 from .arithmetic import sum_to_shape
 from .elementwise_binary import where
@@ -42,8 +43,13 @@ SVDResult = _named("linalg_svd", "U S Vh")
 LegacySVDResult = _named("svd", "U S V")
 
 
-def check_matrix(A, op: str, square: bool = True) -> None:
-    """A float32/float64 tensor with at least 2 dims (square ones if `square`), as LAPACK needs."""
+def check_matrix(A, op: str, square: bool = True, low_precision: str = "kernel") -> None:
+    """A float32/float64 tensor with at least 2 dims (square ones if `square`), as LAPACK needs.
+
+    float16/bfloat16 inputs, as PyTorch treats them: low_precision="raise" (an op that checks the dtype first):
+    always an error; "kernel" (an op whose CPU kernel lacks the dtype): an error unless the input is empty (no
+    kernel runs); "allow": accepted.
+    """
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'A' must be Tensor, not {type(A).__name__}")
     if A._data.ndim < 2:
@@ -54,13 +60,23 @@ def check_matrix(A, op: str, square: bool = True) -> None:
     kind, size = A._data.dtype.kind, A._data.itemsize
     if kind not in "fV":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {A.dtype}")
-    if size < 4 or kind == "V":
-        raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {A.dtype}")
+    if (size < 4 or kind == "V") and low_precision != "allow":
+        if low_precision == "raise":  # NotImplementedError, a RuntimeError: PyTorch raises either, by the arguments
+            raise NotImplementedError(f"{op}: Low precision dtypes not supported. Got {A.dtype}")
+        if A._data.size:
+            raise NotImplementedError(f"{op}: not implemented for {A.dtype} (LAPACK takes float32 and float64)")
 
 
-def _lapack(fn, op: str, what: str):
-    """Run fn(), turning the array library's LinAlgError into ours (message naming the op)."""
+def _lapack(fn, op: str, what: str, like=None):
+    """Run fn(), turning the array library's LinAlgError into ours (message naming the op).
+
+    CuPy reports a failed factorization only inside cupyx.errstate(linalg="raise") (else it returns NaN).
+    """
+    xp = get_array_module(like) if like is not None else np
     try:
+        if xp is not np:
+            with cupyx_module().errstate(linalg="raise"):
+                return fn()
         return fn()
     except Exception as e:  # numpy.linalg.LinAlgError, cupy's equivalent
         if type(e).__name__ != "LinAlgError":
@@ -84,7 +100,7 @@ class Inv(Function):
 
     def forward(self, a):
         xp = get_array_module(a)
-        return _lapack(lambda: xp.linalg.inv(a), "linalg.inv", "the input matrix is singular")
+        return _lapack(lambda: xp.linalg.inv(a), "linalg.inv", "the input matrix is singular", a)
 
     def backward(self, grad):
         y = mT(self.output())
@@ -92,7 +108,7 @@ class Inv(Function):
 
 
 class Det(Function):
-    """d = det A. Gradient: g d A^-T."""
+    """d = det A. Gradient: g adj(A)^T, i.e. g d A^-T, or from the SVD where A is singular (`_cofactors`)."""
 
     save_output = True
 
@@ -101,8 +117,24 @@ class Det(Function):
 
     def backward(self, grad):
         a = self.inputs[0]
-        scale = (grad * self.output()).unsqueeze(-1).unsqueeze(-1)
-        return scale * mT(Inv.apply(a))
+        try:
+            inv_t = mT(Inv.apply(a))
+        except LinAlgError:  # a singular matrix in the batch: its cofactors are still defined (rank n-1: nonzero)
+            return grad.unsqueeze(-1).unsqueeze(-1) * _cofactors(a)
+        return (grad * self.output()).unsqueeze(-1).unsqueeze(-1) * inv_t
+
+
+def _cofactors(a: Tensor) -> Tensor:
+    """adj(A)^T = det(U) det(V) U diag(prod_{j != i} s_j) V^T for A = U diag(s) V^T: no inverse needed."""
+    from .join import cat
+
+    u, s, vh = SVD.apply(a)
+    xp = get_array_module(a._data)
+    sign = Tensor._wrap(xp.linalg.det(u._data) * xp.linalg.det(vh._data))  # +-1: a constant
+    ones = Tensor._wrap(xp.ones(s._data.shape[:-1] + (1,), s._data.dtype))
+    before = cat([ones, s[..., :-1]], -1).cumprod(-1)  # prod_{j < i} s_j
+    after = cat([s[..., 1:], ones], -1).flip(-1).cumprod(-1).flip(-1)  # prod_{j > i} s_j
+    return matmul(u * (before * after * sign.unsqueeze(-1)).unsqueeze(-2), vh)
 
 
 class Slogdet(Function):
@@ -126,7 +158,7 @@ class Solve(Function):
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         a_b = xp.broadcast_to(a, batch + a.shape[-2:])
         b_b = xp.broadcast_to(b, batch + b.shape[-2:])
-        return _lapack(lambda: xp.linalg.solve(a_b, b_b), "linalg.solve", "the input matrix is singular")
+        return _lapack(lambda: xp.linalg.solve(a_b, b_b), "linalg.solve", "the input matrix is singular", a)
 
     def backward(self, grad):
         a, b = self.inputs
@@ -137,7 +169,7 @@ class Solve(Function):
 
 
 def inv(A: Tensor) -> Tensor:
-    check_matrix(A, "linalg.inv")
+    check_matrix(A, "linalg.inv", low_precision="raise")
     return Inv.apply(A)
 
 
@@ -148,7 +180,7 @@ def det(A: Tensor) -> Tensor:
 
 def linalg_slogdet(A: Tensor) -> tuple:
     """(sign, log|det A|) of each matrix: the log-determinant without overflow."""
-    check_matrix(A, "linalg.slogdet")
+    check_matrix(A, "linalg.slogdet", low_precision="raise")
     return SlogdetResult(*Slogdet.apply(A))
 
 
@@ -165,6 +197,11 @@ def logdet(input: Tensor) -> Tensor:
 inverse = inv
 
 
+def is_vector_rhs(A: Tensor, B: Tensor) -> bool:
+    """Whether solve's B is a vector (or a batch of vectors, A's batch shape exactly) rather than matrices."""
+    return B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+
+
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (X A = B when left=False); B may be a vector (or a batch of vectors)."""
     check_matrix(A, "linalg.solve")
@@ -174,12 +211,12 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {A.dtype} "
                            f"and B of type {B.dtype} instead")
     if not left:
-        if B._data.ndim < 2:  # X A = B has no vector form
+        if B._data.ndim < 2 or is_vector_rhs(A, B):  # X A = B has no vector form
             raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B "
                                f"({list(A.shape)} and {list(B.shape)})")
         return mT(solve(mT(A), mT(B)))
     n = A._data.shape[-1]
-    vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1 and B._data.shape == A._data.shape[:-1])
+    vector = is_vector_rhs(A, B)
     b = B.unsqueeze(-1) if vector else B
     if b._data.shape[-2] != n:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
@@ -197,7 +234,7 @@ class Cholesky(Function):
     def forward(self, a):
         xp = get_array_module(a)
         return _lapack(lambda: xp.linalg.cholesky(a), "linalg.cholesky",
-                       "The factorization could not be completed because the input is not positive-definite")
+                       "The factorization could not be completed because the input is not positive-definite", a)
 
     def backward(self, grad):
         L = self.output()
@@ -306,7 +343,7 @@ class SVD(Function):
 
     def forward(self, a):
         u, s, vh = _lapack(lambda: get_array_module(a).linalg.svd(a, full_matrices=False), "linalg.svd",
-                           "the algorithm failed to converge")
+                           "the algorithm failed to converge", a)
         return u, s, vh
 
     def backward(self, gu, gs, gvh):
@@ -351,7 +388,7 @@ def svd_full(A: Tensor) -> tuple:
     check_matrix(A, "linalg.svd", square=False)
     xp = get_array_module(A._data)
     u, s, vh = _lapack(lambda: xp.linalg.svd(A._data, full_matrices=True), "linalg.svd",
-                       "the algorithm failed to converge")
+                       "the algorithm failed to converge", A._data)
     if A._requires_grad:
         m, n = A._data.shape[-2:]
         if m == n:
@@ -398,7 +435,7 @@ class Pinv(Function):
 
 def pinv(A: Tensor, *, atol: float | None = None, rtol: float | None = None, hermitian: bool = False) -> Tensor:
     """The pseudo-inverse; singular values below max(atol, rtol * largest) count as zero."""
-    check_matrix(A, "linalg.pinv", square=False)
+    check_matrix(A, "linalg.pinv", square=False, low_precision="raise")
     if rtol is None:
         rtol = 0.0 if atol is not None and atol > 0 else float(np.finfo(A._data.dtype).eps) * max(A._data.shape[-2:])
     return Pinv.apply(A, atol=0.0 if atol is None else float(atol), rtol=float(rtol), hermitian=hermitian)
@@ -410,6 +447,8 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 def matrix_power(input: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n < 0: of the inverse; n = 0: the identity)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"matrix_power(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input._data.ndim < 2 or input._data.shape[-1] != input._data.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, got shape "
                            f"{list(input.shape)}")
@@ -471,7 +510,7 @@ class MatrixExp(Function):
 
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential sum_k A^k / k!."""
-    check_matrix(A, "linalg.matrix_exp")
+    check_matrix(A, "linalg.matrix_exp", low_precision="allow")  # computed in float64 whatever the dtype
     return MatrixExp.apply(A)
 
 

@@ -1,8 +1,9 @@
-"""More elementwise math: nan_to_num, logaddexp(2), logit, sinc, deg2rad/rad2deg, ldexp/frexp, and the
-integer and set tests gcd, lcm, heaviside, isin, nextafter.
+"""More elementwise math: nan_to_num, logaddexp(2), logit, sinc, deg2rad/rad2deg, ldexp/frexp, nextafter, and
+the integer and set tests gcd, lcm, heaviside, isin.
 
 The differentiable ones are Functions with the gradient written next to the forward, or
-compositions of existing ops; the integer and set ops have no gradient (as in PyTorch).
+compositions of existing ops (frexp: the mantissa's; nextafter: PyTorch's one-ulp-step gradient);
+the integer and set ops have no gradient (as in PyTorch). Binary ones take two tensors, as PyTorch.
 """
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import math
 
 import numpy as np
 
+from .. import _dtype as _dt
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._pointwise import check_tensor as _check_tensor, const as _const, floating as _floating
 from ._pointwise import not_for as _not_for, xp_of as _xp
 from .arithmetic import _check_broadcast, as_operands, sum_to_shape
-from .elementwise import cos, exp, exp2, log
+from .activation import sigmoid
+from .elementwise import cos, exp2, log
 from .elementwise_binary import clamp, where
 
 __all__ = ["nan_to_num", "nan_to_num_", "logaddexp", "logaddexp2", "logit", "sinc", "deg2rad", "rad2deg", "ldexp",
@@ -42,6 +45,10 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     _check_tensor(input, "nan_to_num")
     if input._data.dtype.kind not in "fV":
         return input.clone()
+    # the defaults are the input dtype's extremes (a bfloat16 input's forward runs in float32, whose are larger)
+    info = _dt.finfo(input.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
 
 
@@ -49,7 +56,14 @@ def nan_to_num_(input: Tensor, nan: float = 0.0, posinf: float | None = None, ne
     return input._inplace("nan_to_num_", nan_to_num, nan, posinf, neginf)
 
 
+def _tensors(a, b, op: str, names: tuple = ("input", "other")) -> None:
+    """PyTorch's binary math functions take two tensors (no Python numbers): TypeError otherwise."""
+    _check_tensor(a, op, names[0])
+    _check_tensor(b, op, names[1])
+
+
 def _float_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
+    _tensors(a, b, op)
     a, b = as_operands(a, b, op)
     _check_broadcast(a, b, op)
     _not_for(a, op, "biu")  # PyTorch: NotImplementedError for integer tensors
@@ -57,9 +71,8 @@ def _float_operands(a, b, op: str) -> tuple[Tensor, Tensor]:
 
 
 class LogAddExp(Function):
-    """y = log(e^a + e^b) (log2(2^a + 2^b) for base 2). Gradients: g*e^(a-y), g*e^(b-y) (powers of 2 for base 2)."""
-
-    save_output = True
+    """y = log(e^a + e^b) (log2(2^a + 2^b) for base 2). Gradients: g sigmoid(a - b), g sigmoid(b - a) (the
+    differences scaled by ln 2 for base 2): from the inputs, not from y, whose rounding (bfloat16) skews e^(a-y)."""
 
     def forward(self, a, b, base2):
         self.base2 = base2
@@ -68,10 +81,9 @@ class LogAddExp(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        y = self.output()
-        power = exp2 if self.base2 else exp
-        ga = sum_to_shape(grad * power(a - y), a._data.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(grad * power(b - y), b._data.shape) if self.needs_input_grad[1] else None
+        d = (a - b) * math.log(2.0) if self.base2 else a - b
+        ga = sum_to_shape(grad * sigmoid(d), a._data.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(grad * sigmoid(-d), b._data.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -123,9 +135,25 @@ def rad2deg(input: Tensor) -> Tensor:
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input * 2^other."""
-    _check_tensor(input, "ldexp")
-    return _floating(input, "ldexp") * exp2(_floating(other, "ldexp") if isinstance(other, Tensor) else
-                                            Tensor._wrap(np.asarray(float(other))))
+    _tensors(input, other, "ldexp")
+    x = _floating(input, "ldexp")
+    if other._data.dtype.kind in "biu":  # integer exponents keep input's dtype (2^k is exact in it)
+        other = other.to(x.dtype)
+    return x * exp2(other)
+
+
+class Frexp(Function):
+    """(m, e) with x = m * 2^e, 0.5 <= |m| < 1. Gradient of m: g / 2^e (e is piecewise constant: none)."""
+
+    keep_inputs = False
+
+    def forward(self, x):
+        m, e = _xp(x).frexp(x)
+        self.scale = _xp(x).ldexp(_xp(x).ones_like(x), -e)  # 2^-e, exact
+        return m, e.astype(np.int32)
+
+    def backward(self, grad_m, grad_e):
+        return grad_m * _const(self.scale.astype(grad_m._data.dtype))
 
 
 def frexp(input: Tensor) -> tuple:
@@ -133,15 +161,16 @@ def frexp(input: Tensor) -> tuple:
     _check_tensor(input, "frexp")
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {input.dtype}")
-    m, e = _xp(input._data).frexp(input._data)
-    return frexp_result(Tensor._wrap(m), Tensor._wrap(e.astype(np.int32)))
+    return frexp_result(*Frexp.apply(input))
 
 
 def _integer_op(ufunc: str, input: Tensor, other: Tensor, op: str) -> Tensor:
+    _tensors(input, other, op)
     a, b = as_operands(input, other, op)
     _check_broadcast(a, b, op)
     _not_for(a, op, "fVb")
-    return Tensor._wrap(getattr(_xp(a._data), ufunc)(a._data, b._data))
+    xp = _xp(a._data)
+    return Tensor._wrap(xp.asarray(getattr(xp, ufunc)(a._data, b._data)))  # asarray: 0-d results are scalars
 
 
 def gcd(input: Tensor, other: Tensor) -> Tensor:
@@ -178,12 +207,30 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     return Tensor._wrap(xp.asarray(xp.isin(e, t, assume_unique=assume_unique, invert=invert)))
 
 
+class NextAfter(Function):
+    """y = the next float after a towards b. Gradients (as PyTorch): g for a where a != b (else y = b), 0 for b."""
+
+    keep_inputs = False
+    bfloat16_native = True  # the next bfloat16, not the next float32 rounded back
+
+    def forward(self, a, b):
+        self.shapes, self.moved = (a.shape, b.shape), a != b
+        return _xp(a).nextafter(a, b)
+
+    def backward(self, grad):
+        moved = _const(self.moved.astype(grad._data.dtype))
+        ga = sum_to_shape(grad * moved, self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(grad * 0.0, self.shapes[1]) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next representable float after input in the direction of other."""
+    _tensors(input, other, "nextafter")
     a, b = as_operands(input, other, "nextafter")
     _check_broadcast(a, b, "nextafter")
     _not_for(a, "nextafter", "biu")
-    return Tensor._wrap(_xp(a._data).nextafter(a._data, b._data))
+    return NextAfter.apply(a, b)
 
 
 _METHODS = ["nan_to_num", "logaddexp", "logaddexp2", "logit", "sinc", "deg2rad", "rad2deg", "ldexp", "frexp", "gcd",

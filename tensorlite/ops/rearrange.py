@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
+from ._pointwise import check_tensor as _check_tensor
 from .arithmetic import sum_to_shape
 from .join import cat, narrow, stack
 from .shape import dim_arg, expand, int_tuple, reshape, transpose
@@ -24,6 +25,7 @@ _FULL = slice(None)
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The view x[..., index, ...] with `index` taken along `dim` (that dim is removed)."""
+    _check_tensor(input, "select")
     nd = input._data.ndim
     if nd == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -89,6 +91,7 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees k times in the plane of `dims`, from dims[0] towards dims[1]."""
+    _check_tensor(input, "rot90")
     dims = int_tuple((dims,), "rot90", "dims")
     nd = input._data.ndim
     if len(dims) != 2:
@@ -114,6 +117,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
     With dim=None the input is flattened first. `repeat_interleave(counts)` alone gives
     [0]*counts[0] + [1]*counts[1] + ...
     """
+    _check_tensor(input, "repeat_interleave")
     if repeats is None:  # the one-argument form: input holds the counts
         counts = input
         if counts._data.ndim > 1 or counts._data.dtype.kind not in "iu":
@@ -157,6 +161,7 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
          append: Tensor | None = None) -> Tensor:
     """The n-th forward difference x[i+1] - x[i] along `dim` (bool: x[i+1] != x[i]), after joining prepend/append."""
+    _check_tensor(input, "diff")
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -190,6 +195,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got {indexing!r}")
     for t in tensors:
+        _check_tensor(t, "meshgrid", "tensors")
         if t._data.ndim > 1:
             raise RuntimeError(f"meshgrid: Expected 0D or 1D tensor in the tensor list but got a tensor of shape "
                                f"{list(t.shape)}")
@@ -213,6 +219,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
 def cartesian_prod(*tensors: Tensor) -> Tensor:
     """Every combination of one element from each 1-d tensor, as rows (itertools.product order)."""
     for t in tensors:
+        _check_tensor(t, "cartesian_prod", "tensors")
         if t._data.ndim != 1:
             raise RuntimeError(f"cartesian_prod: Expect a 1D vector, but got shape {list(t.shape)}")
     if len(tensors) == 1:

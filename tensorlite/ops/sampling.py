@@ -121,9 +121,12 @@ def cauchy(x: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None
 
 def poisson(input: Tensor, generator=None) -> Tensor:
     """Counts drawn from Poisson(rate) for each element's rate; same dtype as input."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' must be Tensor, not {type(input).__name__}")
+    _floating_only(input, "poisson")
     rates = input._host()
-    if (rates < 0).any():
-        raise RuntimeError("poisson: invalid rate, expected every rate >= 0")
+    if not (rates >= 0).all():  # NaN fails this too
+        raise RuntimeError("poisson: invalid Poisson rate, expected every rate to be non-negative (and not NaN)")
     return _like(input, numpy_generator(generator).poisson(rates.astype(np.float64)))
 
 

@@ -30,7 +30,7 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 # -- quantiles ---------------------------------------------------------------------------------------------------
 def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, op: str, ignore_nan: bool) -> Tensor:
     _check_tensor(input, op)
-    if input._data.dtype.kind not in "fV":
+    if input._data.dtype not in (np.float32, np.float64):  # as PyTorch: no float16/bfloat16 kernel
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype, got {input.dtype}")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got {interpolation!r}")
@@ -61,6 +61,10 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, op: str,
         pos = xp.asarray(xp.rint(pos))
     lo = xp.asarray(xp.clip(xp.floor(pos), 0, n - 1)).astype(np.int64)
     hi = xp.asarray(xp.clip(xp.ceil(pos), 0, n - 1)).astype(np.int64)
+    if not ignore_nan:  # a slice holding NaN reads its last sorted value, a NaN (an all-NaN slice of
+        # nanquantile reads its first): the result is NaN and its gradient goes to that element, as in PyTorch
+        has_nan = nan.any(-1)
+        lo, hi = xp.where(has_nan, n - 1, lo), xp.where(has_nan, n - 1, hi)
     full = values.expand(*(qs.shape + values._data.shape)) if q_dims else values
 
     def at(index):
@@ -77,9 +81,6 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, op: str,
         else:
             weight = Tensor._wrap(xp.asarray(pos - lo).astype(input._data.dtype))
             result = v_lo + (v_hi - v_lo) * weight
-    undefined = xp.asarray((count == 0) if ignore_nan else nan.any(-1))  # an all-NaN slice, or any NaN at all
-    if undefined.any():
-        result = where(Tensor._wrap(xp.broadcast_to(undefined, result._data.shape)), float("nan"), result)
     if keepdim:
         kept = [1] * nd if dim is None else list(input._data.shape)
         if dim is not None and nd:
@@ -215,6 +216,8 @@ def corrcoef(input: Tensor) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other (broadcast)."""
+    _check_tensor(input, "dist")
+    _check_tensor(other, "dist", "other")
     return norm(input - other, p)
 
 
@@ -252,7 +255,7 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
     if x is not None and dx is not None:
         raise RuntimeError("trapezoid: received both x and dx; pass only one")
     areas, d = _trapezoids(y, x, dx, dim, "trapezoid")
-    if areas._data.shape[d] == 0 or y._data.shape[d] == 0:
+    if y._data.shape[d] == 0:  # no points: zeros, detached as in PyTorch (one point: a sum of no areas)
         shape = list(y._data.shape)
         del shape[d]
         return Tensor._wrap(get_array_module(areas._data).zeros(tuple(shape), areas._data.dtype))
@@ -291,7 +294,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input (got shapes "
                            f"{list(weights.shape)} and {list(a.shape)})")
     w = weights._data
-    out_dtype = w.dtype if w.dtype.kind in "fV" else np.float64
+    out_dtype = w.dtype if w.dtype in (np.float32, np.float64) else np.float64  # PyTorch: float64 for the rest
     return Tensor._wrap(xp.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(out_dtype))
 
 

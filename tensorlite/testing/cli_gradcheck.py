@@ -33,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                    help="import MODULE (a module name or a .py path) exporting OPS = [OpInfo(...)]; without OP "
                         "names only the plugin's ops run. Repeatable.")
-    p.add_argument("--dtype", action="append", choices=("float32", "float64"), default=None,
-                   help="dtype(s) for the PyTorch parity check (default: both). Gradchecks always use float64.")
+    p.add_argument("--dtype", action="append", choices=("float32", "float64", "bfloat16"), default=None,
+                   help="dtype(s) for the PyTorch parity check (default: float32 and float64; bfloat16 needs "
+                        "ml_dtypes). Gradchecks always use float64.")
     p.add_argument("--no-parity", action="store_true", help="skip the PyTorch parity check")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failing ops and the summary")
     p.add_argument("--list", action="store_true", help="list the selected ops and exit")

@@ -191,7 +191,8 @@ class FakeCuda:
                                random=_Namespace(np.random, "cupy.random"))
         self.cupy.__name__ = "cupy"
         self.cupyx = types.SimpleNamespace(__name__="cupyx", scatter_add=_scatter("add"),
-                                           scatter_max=_scatter("maximum"), scatter_min=_scatter("minimum"))
+                                           scatter_max=_scatter("maximum"), scatter_min=_scatter("minimum"),
+                                           errstate=_errstate)
         self._saved: list = []
 
     def __enter__(self) -> "FakeCuda":
@@ -228,6 +229,13 @@ def _scatter(ufunc_name: str):
 
     scatter.__name__ = f"scatter_{ufunc_name.replace('imum', '')}"
     return scatter
+
+
+def _errstate(*, linalg=None):
+    """`cupyx.errstate(linalg="raise")`: CuPy's linalg then raises LinAlgError, as NumPy's always does."""
+    if linalg not in (None, "ignore", "raise"):
+        raise ValueError(f"cupyx.errstate: linalg must be 'ignore' or 'raise', got {linalg!r}")
+    return contextlib.nullcontext()
 
 
 def fake_cuda(device_count: int = 1, reference_kernels: bool = True) -> FakeCuda:

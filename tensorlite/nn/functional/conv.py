@@ -11,7 +11,8 @@ Each is bilinear, so each one's backward is written with the other two (the adjo
 <conv(x, w), g> = <x, conv^T(g, w)> = <w, corr(x, g)>): convolution is differentiable any
 number of times (gradient penalties need the second order).  conv1d runs as conv2d with a
 height of 1 inside those Functions; "same" padding with an even kernel pads the input
-explicitly on the right first, as PyTorch does.
+explicitly on the right first, as PyTorch does.  conv_tbc (time-first 1-d convolution) is one matmul
+of Tensor ops instead, which also covers its degenerate sizes (no taps, no input channels, empty time).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import warnings
 from ...amp import policy as _amp
 from ...autograd.function import Function
 from ...kernels import conv as _k
+from ...ops.join import stack
 from ...ops.pad import pad as _pad
 from ...tensor import Tensor
 
@@ -303,9 +305,11 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_amp.autocast_op("conv_tbc")  # lower precision under autocast, as conv1d
 def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
     """Temporal convolution of (T, B, C_in) input with weight (K, C_in, C_out), time first:
-    y[t, b] = bias + sum_k x[t + k - pad, b] @ weight[k] (a negative pad crops the input)."""
+    y[t, b] = bias + sum_k x[t + k - pad, b] @ weight[k], zero outside the input (a negative pad crops it);
+    T_out = T + 2 pad - K + 1. Computed as one matmul of the K shifted inputs side by side."""
     check_tensor(input, "conv_tbc")
     check_tensor(weight, "conv_tbc", "weight")
     check_tensor(bias, "conv_tbc", "bias")
@@ -324,12 +328,25 @@ def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tenso
     if weight.shape[2] != bias.shape[0]:
         raise RuntimeError(f"conv_tbc: Bias size must equal dim 2 in the weight tensor (output channels) (weight "
                            f"{shape_str(weight.shape)}, bias {shape_str(bias.shape)})")
-    x = input.permute(1, 2, 0)  # (B, C_in, T)
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"conv_tbc: expected input and weight to have the same dtype, but got {input.dtype.name} "
+                           f"and {weight.dtype.name}")
     pad = operator.index(pad)
-    if pad < 0:
-        x = x.narrow(2, -pad, max(x.shape[2] + 2 * pad, 0))
-        pad = 0
-    return conv1d(x, weight.permute(2, 1, 0), bias, padding=pad).permute(2, 0, 1)
+    (t, n, c_in), (k, _, c_out) = input.shape, weight.shape
+    t_out = t + 2 * pad - k + 1
+    if t_out < 0:
+        raise RuntimeError(f"conv_tbc: output length T + 2 pad - K + 1 = {t_out} is negative (input "
+                           f"{shape_str(input.shape)}, weight {shape_str(weight.shape)}, pad {pad})")
+    bias = bias.to(input.dtype)  # PyTorch copies the bias into an output of the input's dtype
+    if k == 0:  # no taps: the bias alone
+        return input.new_zeros((t_out, n, c_out)) + bias
+    x = input
+    if pad > 0:
+        x = _pad(x, (0, 0, 0, 0, pad, pad))
+    elif pad < 0:
+        x = x.narrow(0, -pad, t + 2 * pad)
+    taps = stack([x.narrow(0, j, t_out) for j in range(k)], 2)  # (T_out, B, K, C_in): taps[o, :, j] = x[o + j]
+    return taps.reshape(t_out, n, k * c_in).matmul(weight.reshape(k * c_in, c_out)) + bias
 
 
 # -- transposed conv -----------------------------------------------------------------------------------------------

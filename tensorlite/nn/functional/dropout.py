@@ -166,6 +166,9 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
           inplace: bool = False) -> Tensor:
     """Randomized leaky ReLU: x for x > 0, a x otherwise, a ~ U(lower, upper) per element in training and
     (lower + upper) / 2 in evaluation. Gradient: g times the same factor (1 or a)."""
+    if lower > upper:  # checked first, in training and evaluation alike (as PyTorch does)
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower}, "
+                           f"upper={upper}")
     if inplace:
         return input._inplace("rrelu_", rrelu, lower, upper, training)
     x = input._data
@@ -175,9 +178,6 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         return leaky_relu(input, (lower + upper) / 2)
     if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"rrelu_with_noise_out_cpu\" not implemented for '{_torch_type(x)}'")
-    if lower > upper:
-        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower}, "
-                           f"upper={upper}")
     slopes = numpy_generator().uniform(lower, upper, size=x.shape).astype(x.dtype)
     xp = get_array_module(x)
     noise = xp.where(x <= 0, slopes if xp is np else xp.asarray(slopes), x.dtype.type(1))
@@ -214,6 +214,8 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
         y_hard = xp.ones((), dtype=x.dtype)
     else:
         d = dim % x.ndim
+        if x.shape[d] == 0:
+            raise IndexError(f"gumbel_softmax: max(): Expected reduction dim {d} to have non-zero size.")
         index = xp.expand_dims(y_soft._data.argmax(axis=d), d)
         classes = xp.arange(x.shape[d]).reshape((-1,) + (1,) * (x.ndim - d - 1))
         y_hard = (classes == index).astype(x.dtype)  # one-hot of the (first) argmax

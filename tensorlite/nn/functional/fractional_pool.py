@@ -3,8 +3,9 @@ non-integer stride, placed pseudo-randomly by one sample u in [0, 1) per plane a
 
 The window starts are PyTorch's: along a dim of input size n, output size o and kernel k,
 alpha = (n - k) / (o - 1), start_i = int((i + u) alpha) - int(u alpha) for i < o - 1, and the last
-window ends at the border (start = n - k), computed in the input's float type as PyTorch does, so
-the same `_random_samples` give the same windows. The values are gathered from the argmax
+window ends at the border (start = n - k), computed in the input's float type as PyTorch's CPU
+kernel does (float16 and bfloat16 round every step), so the same `_random_samples` give the same
+windows. The values are gathered from the argmax
 positions, so the gradient is routed to each window's (first) maximum by `gather`'s own backward.
 """
 from __future__ import annotations
@@ -22,14 +23,19 @@ __all__ = ["fractional_max_pool2d", "fractional_max_pool3d", "fractional_max_poo
            "fractional_max_pool3d_with_indices"]
 
 
-def _window_starts(u, n: int, o: int, k: int, dtype):
-    """(B, C) samples -> (B, C, o) int64 window starts along one dim (PyTorch's generate_intervals)."""
+def _window_starts(op: str, u, n: int, o: int, k: int):
+    """(B, C) samples -> (B, C, o) int64 window starts along one dim (PyTorch's generate_intervals), computed
+    in u's dtype: each step of a float16/bfloat16 computation rounds, as in PyTorch's CPU kernel."""
     xp = get_array_module(u)
     starts = xp.empty(u.shape + (o,), dtype=np.int64)
     if o > 1:
-        alpha = dtype.type(n - k) / dtype.type(o - 1)
-        i = xp.arange(o - 1, dtype=dtype)
+        alpha = xp.asarray(n - k, dtype=u.dtype) / xp.asarray(o - 1, dtype=u.dtype)
+        i = xp.arange(o - 1).astype(u.dtype)
         starts[..., :-1] = ((i + u[..., None]) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)[..., None]
+        if bool((starts[..., :-1] < 0).any()) or bool((starts[..., :-1] > n - k).any()):
+            # rounding in a reduced type (or a sample outside [0, 1)) can misplace a window; PyTorch asserts
+            raise RuntimeError(f"{op}(): a window of size {k} computed from _random_samples (in "
+                               f"{torch_type_name(u)}) falls outside the input of size {n}")
     if o > 0:
         starts[..., -1] = n - k
     return starts
@@ -48,6 +54,10 @@ def _fractional_max_pool(op: str, nd: int, input: Tensor, kernel_size, output_si
         output_size = tuple(int(input.shape[input.ndim - nd + a] * ratio[a]) for a in range(nd))
     kernel = ntuple(kernel_size, nd, "kernel_size", op)
     out = ntuple(output_size, nd, "output_size", op)
+    if min(kernel) <= 0:
+        raise RuntimeError(f"{op}(): kernel_size must be greater than zero, but got kernel_size={list(kernel)}")
+    if min(out) < 0:
+        raise RuntimeError(f"{op}(): output_size must be non-negative, but got output_size={list(out)}")
     shape = tuple(input.shape)
     if len(shape) not in (nd + 1, nd + 2):
         if samples is None and len(shape) < nd + 1:
@@ -58,6 +68,10 @@ def _fractional_max_pool(op: str, nd: int, input: Tensor, kernel_size, output_si
     if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"{op}_out_frame\" not implemented for '{torch_type_name(x)}'")
     batched = len(shape) == nd + 2
+    for d in range(int(batched), len(shape)):
+        if shape[d] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch dimensions, but got "
+                               f"{list(shape)} with dimension {d} being empty.")
     b, c = (shape[0], shape[1]) if batched else (1, shape[0])
     sizes = shape[-nd:]
     # PyTorch's checks: 2-D allows the last window to end at the border, 3-D (checked t, w, h) does not
@@ -68,13 +82,14 @@ def _fractional_max_pool(op: str, nd: int, input: Tensor, kernel_size, output_si
             raise RuntimeError(f"{op}{'_out' if nd == 3 else ''}(): pool {names[a]} {kernel[a]} too large relative "
                                f"to input {names[a]} {sizes[a]}")
     xp = get_array_module(x)
-    # bfloat16/float16 windows are placed with float32 arithmetic (PyTorch's reduced types compute in float)
-    dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
     if samples is None:
-        u = numpy_generator().random((b, c, nd)).astype(dtype)
+        u = numpy_generator().random((b, c, nd)).astype(x.dtype)
         u = u if xp is np else xp.asarray(u)
     else:
         u = samples._data
+        if u.dtype != x.dtype:
+            raise RuntimeError(f"{op}(): Expect _random_samples to have the same dtype as input, but got "
+                               f"_random_samples of {torch_type_name(u)} and input of {torch_type_name(x)}")
         if u.ndim != 3:
             raise RuntimeError(f"Expect _random_samples to have 3 dimensions, but got {u.ndim}")
         if u.shape[2] != nd:
@@ -83,22 +98,22 @@ def _fractional_max_pool(op: str, nd: int, input: Tensor, kernel_size, output_si
             raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
         if u.shape[1] != c:
             raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
-        u = u[:b].astype(dtype, copy=False)
+        u = u[:b]
     # PyTorch's sample order per plane: (w, h) for 2-D, (t, h, w) for 3-D
     which = (1, 0) if nd == 2 else (0, 1, 2)
-    flat_in = x.reshape(b, c, -1)
+    flat_in = x.reshape(b, c, int(np.prod(sizes)))
     pos = 0  # flat input position of every window element, broadcast to (B, C, *out, *kernel)
     stride = 1
     for a in range(nd - 1, -1, -1):
-        starts = _window_starts(u[:, :, which[a]], sizes[a], out[a], kernel[a], dtype)
+        starts = _window_starts(op, u[:, :, which[a]], sizes[a], out[a], kernel[a])
         full = starts.reshape((b, c) + tuple(out[a] if d == a else 1 for d in range(nd)) + (1,) * nd)
         offs = xp.arange(kernel[a]).reshape(tuple(kernel[a] if d == a else 1 for d in range(nd)))
         pos = pos + (full + offs) * stride
         stride *= sizes[a]
-    pos = xp.broadcast_to(pos, (b, c) + out + kernel).reshape(b, c, -1, int(np.prod(kernel)))
+    pos = xp.broadcast_to(pos, (b, c) + out + kernel).reshape(b, c, int(np.prod(out)), int(np.prod(kernel)))
     n_out = pos.shape[2]
     if n_out and pos.shape[3]:
-        window = xp.take_along_axis(flat_in, pos.reshape(b, c, -1), axis=2).reshape(pos.shape)
+        window = xp.take_along_axis(flat_in, pos.reshape(b, c, n_out * pos.shape[3]), axis=2).reshape(pos.shape)
         best = window.argmax(axis=3)  # the first maximum; PyTorch's scan lets a nan win, the last one
         nan = xp.isnan(window)
         if bool(nan.any()):
@@ -107,7 +122,7 @@ def _fractional_max_pool(op: str, nd: int, input: Tensor, kernel_size, output_si
         arg = xp.take_along_axis(pos, best[..., None], axis=3)[..., 0]
     else:
         arg = xp.zeros((b, c, n_out), dtype=np.int64)
-    values = input.reshape(b, c, -1).gather(2, Tensor._wrap(arg)).reshape((b, c) + out)
+    values = input.reshape(b, c, int(np.prod(sizes))).gather(2, Tensor._wrap(arg)).reshape((b, c) + out)
     indices = Tensor._wrap(arg.reshape((b, c) + out))
     if not batched:
         values, indices = values.squeeze(0), indices.squeeze(0)

@@ -472,7 +472,8 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     x = reshape(input, (nframe, dim))
     picked = x.gather(1, Tensor._wrap(safe))  # x[y_j], (N, C)
     z = (x.unsqueeze(1) - picked.unsqueeze(2) + 1).clamp_min(0)  # [n, j, i] = 1 - x[y_j] + x[i]
-    mask = valid[:, :, None] & ~is_target[:, None, :]
+    # PyTorch adds a term only where z > 0, so a nan score drops out rather than spreading
+    mask = valid[:, :, None] & ~is_target[:, None, :] & (z._data > 0)
     loss = _sum(z.where(Tensor._wrap(mask), 0.0), (1, 2)) / dim  # a select: an inf left out is no nan
     if nd < 2:
         loss = reshape(loss, ())

@@ -7,8 +7,8 @@ planes small enough to stay in cache).  Max pooling keeps the winning
 offset of each window (a small int array): its gradient scatters g back through the same views
 (`MaxPoolScatter`), whose own gradient gathers through them (`MaxPoolGather`), so max pooling is
 twice differentiable.  Average pooling is linear: its backward and its backward's backward are
-each other.  Adaptive average pooling is separable, one small averaging matrix per dim (a
-matmul); adaptive max pooling gathers at the argmax indices (core `gather`, differentiable).
+each other.  Lp pooling is built on these two.  Adaptive pooling lives in adaptive_pool.py (its
+names are re-exported here).
 """
 from __future__ import annotations
 
@@ -21,7 +21,11 @@ from ...autograd.function import Function
 from ...backend import get_array_module
 from ...ops import activation as _act
 from ...tensor import Tensor
+from .adaptive_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401 (re-exported)
+                            adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
+                            adaptive_max_pool2d_with_indices, adaptive_max_pool3d, adaptive_max_pool3d_with_indices)
 from .conv import check_tensor, ntuple, shape_str
+from ._nll import torch_type_name
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d", "avg_pool1d", "avg_pool2d",
@@ -322,6 +326,10 @@ def _max_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dil
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over sliding windows of the last dim of (N, C, L) or (C, L); -inf padding; indices are positions in L."""
+    if (not return_indices and isinstance(input, Tensor) and type(input._data) is np.ndarray
+            and input._data.dtype.kind in "iub"):
+        # PyTorch's CPU max_pool1d without indices is a floating-point-only kernel (with indices: any dtype)
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{torch_type_name(input._data)}'")
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -476,150 +484,6 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                      divisor_override)
 
 
-# -- adaptive pools ------------------------------------------------------------------------------------------------
-def _adaptive_size(op: str, nd: int, input: Tensor, output_size) -> tuple:
-    check_tensor(input, op)
-    shape = tuple(input.shape)
-    if isinstance(output_size, (tuple, list)):
-        if len(output_size) == 1 and nd > 1:
-            output_size = tuple(output_size) * nd
-        if len(output_size) != nd:
-            raise RuntimeError(f"{op}: output_size must be {nd}, but got output_size of length {len(output_size)}")
-        sizes = tuple(shape[len(shape) - nd + i] if v is None else v for i, v in enumerate(output_size))
-    else:
-        sizes = (output_size,) * nd
-    sizes = ntuple(sizes, nd, "output_size", op)
-    if any(s < 0 for s in sizes):
-        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received "
-                           f"{list(sizes)}")
-    if len(shape) not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {shape_str(shape)}")
-    for d in range(len(shape) - nd - 1, len(shape)):
-        if shape[d] == 0:
-            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch dimensions, but input "
-                               f"has sizes {list(shape)} with dimension {d} being empty")
-    if input._data.dtype.kind not in "fV":
-        raise NotImplementedError(f'"{op}" not implemented for \'{input.dtype.name}\'')
-    return sizes
-
-
-def _bounds(n: int, o: int):
-    """PyTorch's adaptive windows: [floor(i n / o), ceil((i + 1) n / o)) for each output i."""
-    i = np.arange(o)
-    return (i * n) // o, -((-(i + 1) * n) // o)
-
-
-def _averaging_matrix(n: int, o: int, dtype) -> np.ndarray:
-    """(o, n) matrix whose row i averages input window i."""
-    start, end = _bounds(n, o)
-    cols = np.arange(n)
-    inside = (cols >= start[:, None]) & (cols < end[:, None])
-    return (inside / (end - start)[:, None]).astype(dtype)
-
-
-def _adaptive_avg(op: str, nd: int, input: Tensor, output_size) -> Tensor:
-    out = _adaptive_size(op, nd, input, output_size)
-    spatial = tuple(input.shape[-nd:])
-    dims = tuple(range(input.ndim - nd, input.ndim))
-    if all(o == 1 for o in out):
-        return input.mean(dim=dims, keepdim=True)  # global average pooling
-    if out == spatial:
-        return input.clone()
-    xp = get_array_module(input._data)
-    y = input
-    for i in range(nd - 1, -1, -1):  # one averaging matmul per spatial dim, last dim first
-        n, o = spatial[i], out[i]
-        if n == o:
-            continue
-        m = Tensor._wrap(xp.asarray(_averaging_matrix(n, o, input._data.dtype)))
-        axis = y.ndim - nd + i
-        y = y.movedim(axis, -1).matmul(m.t()).movedim(-1, axis)
-    return y.contiguous()
-
-
-def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
-    """Mean over L_out adaptive windows [floor(i L / L_out), ceil((i + 1) L / L_out)) of the last dim."""
-    return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    """Mean over adaptive windows per dim (None keeps a size): separable, y = A_H x A_W^T."""
-    return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
-
-
-@_amp.autocast_op("adaptive_avg_pool3d")  # float32 under CPU autocast
-def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
-    """Mean over adaptive windows of the last three dims."""
-    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
-
-
-def _adaptive_max(op: str, nd: int, input: Tensor, output_size, return_indices: bool):
-    out = _adaptive_size(op, nd, input, output_size)
-    x = input._data
-    xp = get_array_module(x)
-    spatial = tuple(x.shape[-nd:])
-    lead = x.shape[:-nd]
-    # per dim: the input index of window offset j of output i (clipped to the window's end: repeats don't win)
-    index = []
-    for i in range(nd):
-        start, end = _bounds(spatial[i], out[i])
-        width = int((end - start).max()) if out[i] else 1
-        index.append(np.minimum(start[:, None] + np.arange(width), (end - 1)[:, None]))
-    best = xp.full(lead + out, -np.inf, dtype=x.dtype)
-    where = xp.zeros(lead + out, dtype=np.int64)
-    upd = xp.empty(lead + out, dtype=bool)
-    for n_offset, r in enumerate(np.ndindex(*(ix.shape[1] for ix in index))):
-        flat = np.zeros(out, dtype=np.int64)
-        grids = []
-        for i in range(nd):
-            col = index[i][:, r[i]].reshape((-1,) + (1,) * (nd - 1 - i))
-            grids.append(col)
-            flat = flat * spatial[i] + col
-        v = x[(Ellipsis,) + tuple(xp.asarray(g) for g in grids)]
-        if n_offset == 0:  # PyTorch starts each window at its first element
-            best[...] = v
-            where[...] = xp.asarray(flat)
-            continue
-        xp.greater(v, best, out=upd)
-        upd |= xp.isnan(v)
-        xp.copyto(best, v, where=upd)
-        xp.copyto(where, xp.asarray(flat), where=upd)
-    idx = Tensor._wrap(where)
-    values = input.flatten(-nd) if nd > 1 else input
-    values = values.gather(-1, idx.reshape(lead + (prod(out),))).reshape(lead + out)
-    return (values, idx) if return_indices else values
-
-
-def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
-    """Max over adaptive windows of the last dim; indices (int64) are positions in L."""
-    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
-
-
-def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
-    """Max over adaptive windows [floor(i H / oH), ceil((i + 1) H / oH)) x (likewise W); flat indices per plane."""
-    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
-
-
-@_amp.autocast_op("adaptive_max_pool3d")  # float32 under CPU autocast
-def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
-    """Max over adaptive windows of the last three dims."""
-    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
-
-
-def _adaptive_with_indices(fn):
-    def call(input, output_size, return_indices=False):
-        return fn(input, output_size, True)  # always both, as PyTorch
-
-    call.__name__ = fn.__name__ + "_with_indices"
-    call.__doc__ = f"`{fn.__name__}(..., return_indices=True)`: (values, indices)."
-    return call
-
-
-adaptive_max_pool1d_with_indices = _adaptive_with_indices(adaptive_max_pool1d)
-adaptive_max_pool2d_with_indices = _adaptive_with_indices(adaptive_max_pool2d)
-adaptive_max_pool3d_with_indices = _adaptive_with_indices(adaptive_max_pool3d)
-
-
 # -- Lp pool -------------------------------------------------------------------------------------------------------
 def _lp_pool(nd: int, input: Tensor, norm_type, kernel_size, stride, ceil_mode: bool) -> Tensor:
     """PyTorch's definition: (sign(a) relu(|a|) * prod(kernel)) ** (1 / p) with a = avg_pool(x ** p);
@@ -627,7 +491,8 @@ def _lp_pool(nd: int, input: Tensor, norm_type, kernel_size, stride, ceil_mode: 
     op = f"lp_pool{nd}d"
     if isinstance(norm_type, (int, float)) and norm_type in (float("inf"), -float("inf")):
         sign = 1 if norm_type > 0 else -1
-        return _max_pool(f"max_pool{nd}d", nd, input.abs() * sign, kernel_size, stride, 0, 1, ceil_mode, False) * sign
+        max_pool = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]  # PyTorch's calls, with their dtype rules
+        return max_pool(input.abs() * sign, kernel_size, stride, 0, 1, ceil_mode) * sign
     kernel = ntuple(kernel_size, nd, "kernel_size", op)
     pooled = _avg_pool(f"avg_pool{nd}d", nd, input.pow(norm_type), kernel, stride, 0, ceil_mode, True, None)
     return (pooled.sign() * _act.relu(pooled.abs())).mul(prod(kernel)).pow(1.0 / norm_type)

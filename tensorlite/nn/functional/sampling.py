@@ -39,6 +39,8 @@ def _base_coords(n: int, align_corners: bool, dtype, xp):
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
     """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) = base (x, y[, z], 1) coordinates @ theta^T."""
     check_tensor(theta, "affine_grid", "theta")
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in size):
+        raise TypeError(f"affine_grid(): argument 'size' must be a sequence of ints, but got {list(size)}")
     size = tuple(int(s) for s in size)
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
@@ -64,6 +66,9 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
                       "affine_grid for details.", stacklevel=2)
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    if theta.shape[0] != size[0]:
+        raise RuntimeError(f"affine_grid: expected theta with batch size {size[0]} (size[0]), but got theta of shape "
+                           f"{shape_str(theta.shape)}")
     if len(size) == 4:
         n, _, h, w = size
         xs, ys = _base_coords(w, align_corners, dtype, xp), _base_coords(h, align_corners, dtype, xp)
@@ -101,13 +106,22 @@ def _reflect(c: Tensor, lo: float, hi: float) -> Tensor:
     return (extra + lo).where(even, hi - extra)
 
 
+def _clip(c: Tensor, n: int) -> Tensor:
+    """c clamped to [0, n - 1] with PyTorch's clip_coordinates gradient: 1 strictly inside, 0 on the borders
+    too (a plain clamp passes the gradient at the borders, e.g. at align_corners' corner pixel centres)."""
+    a = c._data
+    xp = get_array_module(a)
+    inside = (a > 0) & (a < n - 1)
+    return c.where(Tensor._wrap(inside), Tensor._wrap(xp.clip(a, 0, n - 1).astype(a.dtype, copy=False)))
+
+
 def _apply_padding(c: Tensor, n: int, padding_mode: str, align_corners: bool) -> Tensor:
     """PyTorch's compute_coordinates: clamp ('border') or reflect then clamp ('reflection'); 'zeros' keeps c."""
     if padding_mode == "border":
-        return c.clamp(0, n - 1)
+        return _clip(c, n)
     if padding_mode == "reflection":
         c = _reflect(c, 0, n - 1) if align_corners else _reflect(c, -0.5, n - 0.5)
-        return c.clamp(0, n - 1)
+        return _clip(c, n)
     return c
 
 

@@ -337,9 +337,10 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return y.reshape(lead + (c * r * r, h // r, w // r))
 
 
-def channel_shuffle(input: Tensor, groups: int) -> Tensor:
-    """(N, C, *) -> (N, C, *) with channels regrouped: out[:, j g + i] = in[:, i (C / g) + j] (ShuffleNet)."""
-    check_tensor(input, "channel_shuffle")
+def _channel_shuffle(op: str, input: Tensor, groups: int) -> Tensor:
+    check_tensor(input, op)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"{op}(): argument 'groups' (position 2) must be int, not {type(groups).__name__}")
     if input.ndim <= 2:
         raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
     if groups <= 0:
@@ -347,10 +348,17 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     n, c, *rest = input.shape
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
+    return input.reshape(n, int(groups), c // groups, *rest).transpose(1, 2).reshape(input.shape)
 
 
-native_channel_shuffle = channel_shuffle  # PyTorch's name for the same op
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) -> (N, C, *) with channels regrouped: out[:, j g + i] = in[:, i (C / g) + j] (ShuffleNet)."""
+    return _channel_shuffle("channel_shuffle", input, groups)
+
+
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """PyTorch's other name for channel_shuffle (the same op)."""
+    return _channel_shuffle("native_channel_shuffle", input, groups)
 
 
 # -- unfold / fold -------------------------------------------------------------------------------------------------

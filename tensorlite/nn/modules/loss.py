@@ -379,17 +379,22 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             parts.append(cluster + head[:, self.shortlist_size + i].unsqueeze(1))
         return cat(parts, 1)
 
+    def _check_minibatch(self, input: Tensor, method: str) -> None:
+        # PyTorch's log_prob and predict take (N, in_features) only (a 1-D input fails on dim 1: IndexError)
+        if input.dim() != 2:
+            error = IndexError if input.dim() == 1 else RuntimeError
+            raise error(f"AdaptiveLogSoftmaxWithLoss.{method}: expected a minibatch of shape (N, in_features="
+                        f"{self.in_features}), but got input of shape {list(input.shape)}")
+
     def log_prob(self, input: Tensor) -> Tensor:
-        """log p(c | input) for every class c: (N, n_classes), or (n_classes,) for a 1-D input."""
-        batched = input.dim() > 1
-        x = input if batched else input.unsqueeze(0)
-        out = self._full_log_prob(x, self.head(x))
-        return out if batched else out.squeeze(0)
+        """log p(c | input) for every class c: (N, in_features) -> (N, n_classes)."""
+        self._check_minibatch(input, "log_prob")
+        return self._full_log_prob(input, self.head(input))
 
     def predict(self, input: Tensor) -> Tensor:
         """The most likely class of each row (equal to log_prob(input).argmax(1), computed more cheaply)."""
-        batched = input.dim() > 1
-        x = input if batched else input.unsqueeze(0)
+        self._check_minibatch(input, "predict")
+        x = input
         head_output = self.head(x)
         output = head_output.argmax(dim=1)
         outside = output >= self.shortlist_size  # rows whose best head column is a cluster: look inside
@@ -397,4 +402,4 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             full = self._full_log_prob(x[outside], head_output[outside]).argmax(dim=1)
             output = output.clone()
             output[outside] = full
-        return output if batched else output.squeeze(0)
+        return output

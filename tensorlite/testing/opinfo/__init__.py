@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 GROUPS = ("arithmetic", "elementwise", "activation", "reduce", "shape", "index", "linalg",
-          "nn_conv", "nn_pool", "nn_vision", "nn_norm", "nn_misc", "nn_loss", "nn_attention")
+          "nn_conv", "nn_pool", "nn_vision", "nn_norm", "nn_misc", "nn_loss", "nn_attention", "api_gaps",
+          "statistics", "assemble", "math_extra", "rearrange", "decomp", "linalg_api", "special")
 
 
 @dataclasses.dataclass

@@ -159,6 +159,41 @@ def _convt3d_errors():
     yield ErrorSample((np.zeros((1, 3, 2, 2, 2)), np.zeros((2, 2, 2, 2, 2))), match="expected input with 2 channels")
 
 
+# -- conv_tbc (time, batch, channel) ---------------------------------------------------------------------------------
+def _torch_conv_tbc(*args, **kwargs):
+    import torch  # noqa: PLC0415 - the test oracle only
+
+    return torch.conv_tbc(*args, **kwargs)
+
+
+def _conv_tbc_samples(rng):
+    yield Sample((arr(rng, 5, 2, 3), arr(rng, 3, 3, 4), arr(rng, 4)), desc="no padding")
+    yield Sample((arr(rng, 5, 2, 3), arr(rng, 3, 3, 4), arr(rng, 4), 1), desc="pad 1: same length")
+    yield Sample((arr(rng, 4, 2, 2), arr(rng, 2, 2, 3), arr(rng, 3)), {"pad": 2}, desc="pad 2 > K - 1, keyword")
+    yield Sample((arr(rng, 6, 1, 2), arr(rng, 2, 2, 2), arr(rng, 2), -1), desc="negative pad crops the input")
+    yield Sample((arr(rng, 4, 3, 2), arr(rng, 1, 2, 3), arr(rng, 3)), desc="K = 1")
+    yield Sample((arr(rng, 2, 2, 3), arr(rng, 3, 3, 2), arr(rng, 2)), desc="T < K: empty time")
+    yield Sample((arr(rng, 0, 2, 3), arr(rng, 3, 3, 2), arr(rng, 2), 1), desc="zero time, padded")
+    yield Sample((arr(rng, 4, 0, 3), arr(rng, 2, 3, 2), arr(rng, 2)), desc="zero batch")
+    yield Sample((arr(rng, 4, 2, 0), arr(rng, 2, 0, 3), arr(rng, 3)), desc="no input channels: bias only")
+    yield Sample((arr(rng, 3, 2, 2), arr(rng, 0, 2, 3), arr(rng, 3)), desc="K = 0: bias only, T + 1 steps")
+    yield Sample((arr(rng, 4, 2, 3), arr(rng, 2, 3, 2), arr(rng, 2), 1), grad=(False, True, True),
+                 desc="gradient for the parameters only")
+
+
+def _conv_tbc_errors():
+    x, w, b = np.zeros((5, 2, 3)), np.zeros((3, 3, 4)), np.zeros(4)
+    yield ErrorSample((x, w, b, 1.0), error=TypeError, desc="float pad")
+    yield ErrorSample((x, w, b, True), error=TypeError, desc="bool pad")
+    yield ErrorSample((x[0], w, b), match="3 dims", desc="2-d input")
+    yield ErrorSample((x, w[0], b), match="3 dims", desc="2-d weight")
+    yield ErrorSample((x, w, b[None]), match="1-D", desc="2-d bias")
+    yield ErrorSample((x, w[:, :2], b), match="input channels", desc="channel mismatch")
+    yield ErrorSample((x, w, b[:3]), match="Bias size", desc="bias size")
+    yield ErrorSample((x, w, b, -2), match="negative", desc="pad so negative the output length is < 0")
+    yield ErrorSample((x.astype(np.float32), w, b), desc="input and weight dtypes differ")
+
+
 def _entry(name, fn, samples, errors, **kwargs) -> OpInfo:
     return OpInfo(name=name, op=fn, torch_op=_tf(name), sample_inputs=samples, error_inputs=errors, **kwargs)
 
@@ -170,4 +205,5 @@ OPS = [
     _entry("conv_transpose1d", C.conv_transpose1d, _convt1d_samples, _convt1d_errors),
     _entry("conv_transpose2d", C.conv_transpose2d, _convt2d_samples, _convt2d_errors),
     _entry("conv_transpose3d", C.conv_transpose3d, _convt3d_samples, _convt3d_errors),
+    OpInfo("conv_tbc", C.conv_tbc, _torch_conv_tbc, _conv_tbc_samples, _conv_tbc_errors),
 ]

@@ -287,6 +287,59 @@ def _multilabel_soft_margin_samples(rng):
     yield Sample((x, t), {"weight": positive(rng, 4)}, desc="class weights", grad=(True, True, False))
     yield Sample((np.array([[50.0, -50.0, 3.0]]), np.array([[1.0, 0.0, 0.0]])), desc="extreme logits")
     yield Sample((arr(rng, 4), t[0]), desc="1-d")
+    yield Sample((arr(rng, 2, 3, 4), rng.uniform(0, 1, size=(2, 3, 4))), {"reduction": "none"},
+                 desc="3-d: classes along the last dim, soft targets")
+    yield Sample((x, t[0]), {"weight": positive(rng, 3, 1)}, desc="target and (N, 1) weight broadcast",
+                 grad=(True, True, False))
+    yield Sample((np.zeros((0, 4)), np.zeros((0, 4))), {"reduction": "none"}, desc="zero batch, none")
+    yield Sample((np.zeros((0, 4)), np.zeros((0, 4))), {"reduction": "sum"}, desc="zero batch, sum")
+    yield Sample((np.zeros((2, 0)), np.zeros((2, 0))), {"reduction": "none"}, desc="no classes: nan per row")
+
+
+def _multilabel_soft_margin_errors():
+    yield ErrorSample((np.zeros((2, 3)), np.ones((2, 3))), {"reduction": "x"}, error=ValueError, desc="bad reduction")
+    yield ErrorSample((np.zeros(()), np.ones(())), error=IndexError, desc="0-d input (no class dim)")
+    yield ErrorSample((np.zeros((2, 3)), np.ones((2, 2))), error=RuntimeError, desc="target does not broadcast")
+    yield ErrorSample((np.zeros((2, 3), dtype=np.int64), np.ones((2, 3))), error=NotImplementedError,
+                      desc="integer input")
+
+
+def _multilabel_margin_samples(rng):
+    def kink_free(target):
+        """Scores with |1 - x[y_j] + x[i]| >= 0.1 for every listed class y_j and unlisted class i."""
+        n, c = target.shape
+        while True:
+            x = arr(rng, n, c)
+            z = 1 - x[:, :, None] + x[:, None, :]  # [n, j, i]: 1 - x[j] + x[i]
+            if np.abs(z[~np.eye(c, dtype=bool)[None].repeat(n, 0)]).min() > 0.1:
+                return x
+
+    t = np.array([[3, 0, -1, 1], [1, 2, 3, -1], [-1, 1, 1, 1], [2, 2, 0, 1]], dtype=np.int64)
+    x = kink_free(t)
+    for r in REDUCTIONS:
+        yield Sample((x, t), {"reduction": r}, desc=f"-1 ends each list (junk after it), a repeated class, {r}")
+    yield Sample((x[0], t[1]), desc="1-d")
+    yield Sample((x[0], t[0]), {"reduction": "none"}, desc="1-d, none")
+    yield Sample((np.asarray(0.3), np.array(0, dtype=np.int64)), desc="0-d")
+    yield Sample((np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64)), {"reduction": "none"}, desc="zero batch")
+    yield Sample((np.array([[np.inf, 0.5, 1.0]]), _int(1, -1, 0).reshape(1, 3)), {"reduction": "none"},
+                 grad=(False, False), desc="inf score of an unlisted class")
+    yield Sample((np.array([[np.nan, 0.5, 1.0]]), _int(1, -1, 0).reshape(1, 3)), grad=(False, False),
+                 desc="nan score of an unlisted class: its term (not > 0) drops out")
+
+
+def _multilabel_margin_errors():
+    x = np.zeros((2, 3))
+    yield ErrorSample((x, _int(0, 3, -1, 1, 0, -1).reshape(2, 3)), desc="target >= C")
+    yield ErrorSample((x, _int(0, -2, -1, 1, 0, -1).reshape(2, 3)), desc="target < -1")
+    yield ErrorSample((x, _int(0, 1, 2)), match="inconsistent target size", desc="target of another shape")
+    yield ErrorSample((x, np.zeros((2, 3), dtype=np.int32)), match="Long", desc="int32 target")
+    yield ErrorSample((np.zeros((2, 0)), np.zeros((2, 0), dtype=np.int64)), desc="no classes")
+    yield ErrorSample((np.zeros((2, 3, 4)), np.zeros((2, 3, 4), dtype=np.int64)), desc="3-d input")
+    yield ErrorSample((x.astype(np.int64), np.zeros((2, 3), dtype=np.int64)), error=NotImplementedError,
+                      desc="integer input")
+    yield ErrorSample((x, np.zeros((2, 3), dtype=np.int64)), {"reduction": "x"}, error=ValueError,
+                      desc="bad reduction")
 
 
 def _multi_margin_samples(rng):
@@ -405,6 +458,73 @@ def _ctc_errors():
     yield ErrorSample((x, t, _int(6, 6), _int(2, 2)), {"reduction": "x"}, error=ValueError, desc="bad reduction")
 
 
+# -- nn.AdaptiveLogSoftmaxWithLoss (a module: its forward, log_prob and predict with given weights) -----------------
+_ASM = dict(in_features=4, n_classes=7, cutoffs=[2, 4], div_value=2.0)  # head 2 + 2 clusters; tails 4-2-2, 4-1-3
+_ASM_NAMES = ("head.weight", "tail.0.0.weight", "tail.0.1.weight", "tail.1.0.weight", "tail.1.1.weight", "head.bias")
+
+
+def _asm(lib: str, method: str):
+    """Call `method` of an AdaptiveLogSoftmaxWithLoss whose parameters are the given tensors (functional_call),
+    so gradients reach them; head_bias follows from whether a head bias is passed."""
+    def call(x, *rest):
+        if lib == "tl":
+            from ...nn import AdaptiveLogSoftmaxWithLoss, Module
+            from ...nn.utils.stateless import functional_call
+        else:
+            from torch.func import functional_call  # noqa: PLC0415 - the test oracle only
+            from torch.nn import AdaptiveLogSoftmaxWithLoss, Module  # noqa: PLC0415
+
+        target, weights = (rest[0], rest[1:]) if method == "forward" else (None, rest)
+
+        class Call(Module):
+            def __init__(self):
+                super().__init__()
+                self.m = AdaptiveLogSoftmaxWithLoss(**_ASM, head_bias=len(weights) == 6)
+
+            def forward(self, *args):
+                return getattr(self.m, method)(*args)
+
+        params = {"m." + name: w for name, w in zip(_ASM_NAMES, weights)}
+        return functional_call(Call(), params, (x,) if target is None else (x, target))
+
+    return call
+
+
+def _asm_weights(rng, head_bias=False):
+    w = (arr(rng, 4, 4), arr(rng, 2, 4), arr(rng, 2, 2), arr(rng, 1, 4), arr(rng, 3, 1))
+    return w + (arr(rng, 4),) if head_bias else w
+
+
+def _asm_samples(rng):
+    yield Sample((arr(rng, 5, 4), _int(0, 3, 6, 2, 1)) + _asm_weights(rng), desc="shortlist and both clusters")
+    yield Sample((arr(rng, 3, 4), _int(1, 0, 1)) + _asm_weights(rng), desc="shortlist only")
+    yield Sample((arr(rng, 4, 4), _int(5, 6, 4, 4)) + _asm_weights(rng, head_bias=True),
+                 desc="second cluster only, head bias")
+    yield Sample((arr(rng, 4), np.array(3, dtype=np.int64)) + _asm_weights(rng), desc="unbatched")
+
+
+def _asm_method_samples(rng):
+    yield Sample((arr(rng, 5, 4),) + _asm_weights(rng), desc="batch")
+    yield Sample((arr(rng, 3, 4),) + _asm_weights(rng, head_bias=True), desc="head bias")
+    yield Sample((arr(rng, 0, 4),) + _asm_weights(rng), desc="empty batch")
+
+
+def _asm_method_errors():
+    w = tuple(np.zeros(a.shape) for a in _asm_weights(np.random.default_rng(0)))
+    yield ErrorSample((np.zeros(4),) + w, error=IndexError, desc="1-d input (a minibatch is required)")
+    yield ErrorSample((np.zeros(()),) + w, desc="0-d input")
+
+
+def _asm_errors():
+    w = tuple(np.zeros(a.shape) for a in _asm_weights(np.random.default_rng(0)))
+    yield ErrorSample((np.zeros((3, 4)), _int(0, 7, 1)) + w, match="Target values", desc="target >= n_classes")
+    yield ErrorSample((np.zeros((3, 4)), _int(0, -1, 1)) + w, desc="negative target")
+    yield ErrorSample((np.zeros((3, 4)), _int(0, 1)) + w, match="batch dimension", desc="batch sizes differ")
+    yield ErrorSample((np.zeros((3, 4)), np.zeros((3, 1), dtype=np.int64)) + w, desc="2-d target")
+    yield ErrorSample((np.zeros((3, 4)), np.array(1, dtype=np.int64)) + w, desc="0-d target with a 2-d input")
+    yield ErrorSample((np.zeros((2, 3, 4)), _int(0, 1)) + w, desc="3-d input")
+
+
 # -- the entries -------------------------------------------------------------------------------------------------
 OPS = [
     OpInfo("nn.functional.cross_entropy", F.cross_entropy, _torch_call("cross_entropy"), _cross_entropy_samples,
@@ -439,8 +559,9 @@ OPS = [
     OpInfo("nn.functional.soft_margin_loss", F.soft_margin_loss, _torch_call("soft_margin_loss"),
            _soft_margin_samples, _soft_margin_errors),
     OpInfo("nn.functional.multilabel_soft_margin_loss", F.multilabel_soft_margin_loss,
-           _torch_call("multilabel_soft_margin_loss"), _multilabel_soft_margin_samples,
-           lambda: [ErrorSample((np.zeros((2, 3)), np.ones((2, 3))), {"reduction": "x"}, error=ValueError)]),
+           _torch_call("multilabel_soft_margin_loss"), _multilabel_soft_margin_samples, _multilabel_soft_margin_errors),
+    OpInfo("nn.functional.multilabel_margin_loss", F.multilabel_margin_loss, _torch_call("multilabel_margin_loss"),
+           _multilabel_margin_samples, _multilabel_margin_errors),
     OpInfo("nn.functional.multi_margin_loss", F.multi_margin_loss, _torch_call("multi_margin_loss"),
            _multi_margin_samples, _multi_margin_errors),
     OpInfo("nn.functional.triplet_margin_loss", F.triplet_margin_loss, _torch_call("triplet_margin_loss"),
@@ -451,4 +572,10 @@ OPS = [
            _gaussian_samples, _gaussian_errors),
     OpInfo("nn.functional.ctc_loss", _ctc_op, _ctc_torch, _ctc_samples, _ctc_errors, supports_gradgrad=False,
            atol={"float32": 3e-5, "float64": 1e-10}),
+    OpInfo("nn.AdaptiveLogSoftmaxWithLoss", _asm("tl", "forward"), _asm("torch", "forward"), _asm_samples,
+           _asm_errors, notes="the module's forward (output, loss) with given parameters, through functional_call"),
+    OpInfo("nn.AdaptiveLogSoftmaxWithLoss.log_prob", _asm("tl", "log_prob"), _asm("torch", "log_prob"),
+           _asm_method_samples, _asm_method_errors),
+    OpInfo("nn.AdaptiveLogSoftmaxWithLoss.predict", _asm("tl", "predict"), _asm("torch", "predict"),
+           _asm_method_samples, _asm_method_errors, differentiable=False),
 ]

@@ -157,6 +157,15 @@ def _pdist_samples(rng):
     yield Sample((arr(rng, 1, 3),), desc="one row: empty result")
 
 
+def _tanh_samples(rng):
+    yield Sample((arr(rng, 3, 4),), desc="F.tanh (PyTorch's alias of torch.tanh)")
+    yield Sample((np.array([-100.0, -20.0, 0.0, 20.0, 100.0]),), desc="saturated")
+    yield Sample((arr(rng),), desc="0-d")
+    yield Sample((arr(rng, 0, 2),), desc="empty")
+    yield Sample((np.array([[1, -2], [0, 3]], dtype=np.int64),), desc="integer input: a float32 result")
+    yield Sample((np.array([True, False]),), desc="bool input: a float32 result")
+
+
 def _pdist_errors():
     yield ErrorSample((np.ones((2, 3, 3)),), error=RuntimeError, desc="3-d")
     yield ErrorSample((np.ones((2, 3)),), {"p": -1.0}, error=RuntimeError, desc="negative p")
@@ -176,4 +185,5 @@ OPS = [
     OpInfo("nn.functional.cdist", F.cdist, lambda *a, **k: __import__("torch").cdist(*a, **k), _cdist_samples,
            _cdist_errors),
     OpInfo("nn.functional.pdist", F.pdist, _torch_call("pdist"), _pdist_samples, _pdist_errors),
+    OpInfo("nn.functional.tanh", F.tanh, _torch_call("tanh"), _tanh_samples),
 ]

@@ -17,7 +17,7 @@ import sys
 import tensorlite.nn.functional.dropout  # noqa: F401 - the submodules, not the same-named functions
 import tensorlite.nn.functional.linear  # noqa: F401
 import tensorlite.nn.functional.normalization  # noqa: F401
-from . import ErrorSample, OpInfo, Sample, arr, positive
+from . import ErrorSample, OpInfo, Sample, arr, away_from, positive
 
 # `tensorlite.nn.functional.linear` as an attribute is the function linear(); the modules live in sys.modules.
 D = sys.modules["tensorlite.nn.functional.dropout"]
@@ -264,6 +264,55 @@ def _dropout_errors(extra=()):
 
 _DROP = dict(nondeterministic_output=True, notes="random mask: parity checks shapes and dtypes only")
 
+
+# -- rrelu, gumbel_softmax (random activations) ------------------------------------------------------------------------
+def _rrelu_samples(rng):
+    yield Sample((away_from(arr(rng, 3, 4), [0.0]),), desc="evaluation (the default): slope (lower + upper) / 2")
+    yield Sample((away_from(arr(rng, 2, 3, 2), [0.0]), 0.2, 0.6), {"training": False}, desc="bounds, 3-d")
+    yield Sample((away_from(arr(rng, 4), [0.0]), 0.3, 0.3), {"training": True}, desc="training, lower == upper")
+    yield Sample((away_from(arr(rng, 3), [0.0]), -0.5, 2.0), desc="negative and > 1 slope bounds")
+    yield Sample((away_from(arr(rng), [0.0]),), desc="0-d")
+    yield Sample((arr(rng, 0, 3),), {"training": True}, desc="zero-size, training")
+
+
+def _rrelu_random_samples(rng):
+    yield Sample((away_from(arr(rng, 4, 5), [0.0]),), {"training": True}, desc="training: a ~ U(lower, upper)")
+    yield Sample((away_from(arr(rng, 2, 3, 2), [0.0]), 0.05, 0.8), {"training": True}, desc="bounds, 3-d")
+    yield Sample((np.asarray(-0.7),), {"training": True}, desc="0-d")
+
+
+def _rrelu_errors():
+    yield ErrorSample((np.zeros(3), 0.4, 0.2), {}, RuntimeError, match="Lower bound", desc="rrelu: lower > upper")
+    yield ErrorSample((np.zeros(3), 0.4, 0.2), {"training": True}, RuntimeError, match="Lower bound",
+                      desc="rrelu: lower > upper, training")
+    yield ErrorSample((np.zeros(3, dtype=np.int64),), {"training": True}, NotImplementedError,
+                      desc="rrelu: integer input, training")
+    yield ErrorSample((np.zeros(3, dtype=np.int64),), {}, NotImplementedError, desc="rrelu: integer input")
+
+
+def _gumbel_samples(rng):
+    yield Sample((arr(rng, 3, 4),), desc="soft, last dim")
+    yield Sample((arr(rng, 2, 3, 2),), {"tau": 0.5, "dim": 1}, desc="tau 0.5, dim 1")
+    yield Sample((arr(rng, 4),), {"tau": 2.0, "dim": 0}, desc="1-d")
+    yield Sample((arr(rng),), desc="0-d")
+    yield Sample((arr(rng, 0, 3),), desc="zero batch")
+
+
+def _gumbel_hard_samples(rng):
+    yield Sample((arr(rng, 3, 4),), {"hard": True}, desc="hard: one-hot of the argmax")
+    yield Sample((arr(rng, 2, 3, 2),), {"hard": True, "dim": -2, "tau": 0.3}, desc="hard, dim -2")
+    yield Sample((arr(rng),), {"hard": True}, desc="hard, 0-d")
+    yield Sample((arr(rng, 0, 3),), {"hard": True}, desc="hard, zero batch")
+
+
+def _gumbel_errors():
+    yield ErrorSample((np.zeros((2, 3), dtype=np.int64),), {}, RuntimeError, desc="gumbel_softmax: integer logits")
+    yield ErrorSample((np.zeros((2, 3)),), {"dim": 2}, IndexError, desc="gumbel_softmax: dim out of range")
+    yield ErrorSample((np.zeros((2, 0)),), {"hard": True}, IndexError, desc="gumbel_softmax: hard, empty dim")
+
+
+_RANDOM = dict(nondeterministic_output=True, notes="random noise: parity checks shapes and dtypes only")
+
 OPS = [
     OpInfo("linear", L.linear, _f("linear"), _linear_samples, _linear_errors),
     OpInfo("bilinear", L.bilinear, _f("bilinear"), _bilinear_samples, _bilinear_errors),
@@ -293,4 +342,10 @@ OPS = [
            _dropout_errors()),
     OpInfo("feature_alpha_dropout_random", D.feature_alpha_dropout, _f("feature_alpha_dropout"), _alpha_samples,
            **_DROP),
+    OpInfo("rrelu", D.rrelu, _f("rrelu"), _rrelu_samples, _rrelu_errors),
+    OpInfo("rrelu_random", D.rrelu, _f("rrelu"), _rrelu_random_samples, **_RANDOM),
+    OpInfo("gumbel_softmax", D.gumbel_softmax, _f("gumbel_softmax"), _gumbel_samples, _gumbel_errors, **_RANDOM),
+    OpInfo("gumbel_softmax_hard", D.gumbel_softmax, _f("gumbel_softmax"), _gumbel_hard_samples, differentiable=False,
+           nondeterministic_output=True, notes="random noise; the gradient is straight-through (the soft "
+           "sample's, not the zero derivative of the one-hot output), so finite differences cannot check it"),
 ]

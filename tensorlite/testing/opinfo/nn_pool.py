@@ -1,4 +1,4 @@
-"""Registry entries for pooling (tensorlite/nn/functional/pooling.py).
+"""Registry entries for pooling (tensorlite/nn/functional/pooling.py, adaptive_pool.py, fractional_pool.py).
 
 Samples cover strides, padding, dilation, ceil_mode (windows running past the input), returned
 indices, count_include_pad / divisor_override, adaptive sizes that do not divide the input
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn.functional import pooling as P
-from . import ErrorSample, OpInfo, Sample, arr, positive
+from ...nn.functional import fractional_pool as FP, pooling as P
+from . import ErrorSample, OpInfo, Sample, arr, away_from, positive
 
 
 def _tf(name):
@@ -177,6 +177,102 @@ def _lp3d_samples(rng):
     yield Sample((positive(rng, 1, 2, 4, 4, 4), 2, 2), desc="p=2")
 
 
+def _lp_inf_samples(nd):
+    """norm_type = inf is max pooling of |x| (-inf: the min of |x|); values kept away from 0 (|x|'s kink)."""
+    shapes = {1: (2, 2, 7), 2: (1, 2, 5, 6), 3: (1, 2, 4, 5, 4)}
+
+    def samples(rng):
+        shape = shapes[nd]
+        yield Sample((away_from(arr(rng, *shape), [0.0]), float("inf"), 2), desc="p = inf: max |x|")
+        yield Sample((away_from(arr(rng, *shape), [0.0]), -float("inf"), 3), {"stride": 2, "ceil_mode": True},
+                     desc="p = -inf: min |x|, ceil")
+        yield Sample((away_from(arr(rng, *shape[1:]), [0.0]), float("inf"), 2), {"stride": 1},
+                     desc="p = inf, unbatched, overlapping")
+        yield Sample((arr(rng, *((0,) + shape[1:])), float("inf"), 2), desc="p = inf, zero batch")
+
+    return samples
+
+
+def _lp_inf_errors(nd):
+    def errors():
+        yield ErrorSample((np.ones((1, 2) + (2,) * nd), float("inf"), 3), desc="p = inf, window too large")
+        yield ErrorSample((np.ones((1, 2) + (4,) * nd), float("inf"), 2), {"stride": 0}, desc="p = inf, stride 0")
+        if nd == 1:  # PyTorch's CPU max_pool1d (no indices) has no integer kernel
+            yield ErrorSample((np.ones((1, 2, 4), dtype=np.int64), float("inf"), 2), error=NotImplementedError,
+                              desc="p = inf, integer input")
+
+    return errors
+
+
+# -- fractional max pool -------------------------------------------------------------------------------------------
+def _frac2d_samples(rng):
+    u = rng.uniform(0, 1, size=(2, 3, 2))
+    grad = (True, False)  # _random_samples carries no gradient
+    yield Sample((arr(rng, 2, 3, 7, 6), 2), {"output_size": 3, "return_indices": True, "_random_samples": u},
+                 grad=grad, desc="output_size, indices")
+    yield Sample((arr(rng, 2, 3, 7, 6), (2, 3)), {"output_size": (4, 3), "_random_samples": u}, grad=grad,
+                 desc="per-dim kernel and size")
+    yield Sample((arr(rng, 2, 3, 7, 6), 3), {"output_ratio": (0.5, 0.7), "_random_samples": u}, grad=grad,
+                 desc="output_ratio")
+    yield Sample((arr(rng, 2, 3, 7, 6), 2), {"output_size": (6, 5), "return_indices": True, "_random_samples": u},
+                 grad=grad, desc="output = input - kernel + 1: overlapping windows at every step")
+    yield Sample((arr(rng, 1, 3, 5, 5), 2), {"output_size": 1, "_random_samples": u}, grad=grad,
+                 desc="one window, more samples than the batch")
+    yield Sample((arr(rng, 3, 5, 6), 2), {"output_size": (2, 3), "return_indices": True, "_random_samples": u[:1]},
+                 grad=grad, desc="unbatched")
+    yield Sample((arr(rng, 0, 3, 5, 6), 2), {"output_size": 2, "_random_samples": u[:0]}, grad=grad,
+                 desc="zero batch")
+
+
+def _frac3d_samples(rng):
+    u = rng.uniform(0, 1, size=(2, 2, 3))
+    grad = (True, False)
+    yield Sample((arr(rng, 2, 2, 5, 6, 5), 2), {"output_size": 3, "return_indices": True, "_random_samples": u},
+                 grad=grad, desc="output_size, indices")
+    yield Sample((arr(rng, 1, 2, 5, 6, 7), (2, 1, 3)), {"output_size": (3, 4, 2), "_random_samples": u}, grad=grad,
+                 desc="per-dim kernel and size")
+    yield Sample((arr(rng, 2, 2, 5, 6, 7), 2), {"output_ratio": 0.5, "_random_samples": u}, grad=grad,
+                 desc="output_ratio")
+    yield Sample((arr(rng, 2, 4, 5, 4), 2), {"output_size": (2, 3, 2), "return_indices": True,
+                                             "_random_samples": u[:1]}, grad=grad, desc="unbatched")
+    yield Sample((arr(rng, 0, 2, 4, 4, 4), 2), {"output_size": 2, "_random_samples": u[:0]}, grad=grad,
+                 desc="zero batch")
+
+
+def _frac_random_samples(nd):
+    def samples(rng):
+        yield Sample((arr(rng, *((2, 2) + (6,) * nd)), 2), {"output_size": 3, "return_indices": True},
+                     desc="drawn samples")
+        yield Sample((arr(rng, *((2,) + (5,) * nd)), 2), {"output_ratio": (0.5,) * nd}, desc="drawn samples, unbatched")
+
+    return samples
+
+
+def _frac_errors(nd):
+    def errors():
+        x = np.zeros((2, 3) + (6,) * nd)
+        u = np.full((2, 3, nd), 0.5)
+        yield ErrorSample((x, 2), {"_random_samples": u}, ValueError, desc="neither output_size nor output_ratio")
+        yield ErrorSample((x, 2), {"output_size": 6, "_random_samples": u}, match="too large",
+                          desc="pool too large for the input")
+        yield ErrorSample((x, 2), {"output_size": 3, "_random_samples": u.astype(np.float32)}, match="dtype",
+                          desc="_random_samples of another dtype")
+        yield ErrorSample((x, 2), {"output_size": 3, "_random_samples": u[0]}, match="3 dimensions",
+                          desc="2-d _random_samples")
+        yield ErrorSample((x, 2), {"output_size": 3, "_random_samples": u[:1]}, match="batch size",
+                          desc="fewer samples than the batch")
+        yield ErrorSample((x, 2), {"output_size": 3, "_random_samples": u[:, :2]}, match="channel",
+                          desc="samples for another channel count")
+        yield ErrorSample((x, 2), {"output_size": 3, "_random_samples": np.full((2, 3, nd + 1), 0.5)},
+                          desc="samples with a wrong last dim")
+        yield ErrorSample((np.zeros((1,) + x.shape), 2), {"output_size": 3}, desc="too many dims")
+        yield ErrorSample((np.zeros((2, 0) + (6,) * nd), 2), {"output_size": 3, "_random_samples": u[:, :0]},
+                          match="non-zero size", desc="zero channels")
+        yield ErrorSample((x, 2), {"output_size": (3,) * (nd + 1), "_random_samples": u}, desc="output_size length")
+
+    return errors
+
+
 def _lp_errors(nd):
     def errors():
         yield ErrorSample((np.ones((1, 2) + (2,) * nd), 2, 3), match="too small")
@@ -211,4 +307,17 @@ OPS = [
     _entry("lp_pool1d", P.lp_pool1d, _lp1d_samples, _lp_errors(1)),
     _entry("lp_pool2d", P.lp_pool2d, _lp2d_samples, _lp_errors(2)),
     _entry("lp_pool3d", P.lp_pool3d, _lp3d_samples, _lp_errors(3)),
+    _entry("lp_pool1d_inf", P.lp_pool1d, _lp_inf_samples(1), _lp_inf_errors(1), torch_name="lp_pool1d"),
+    _entry("lp_pool2d_inf", P.lp_pool2d, _lp_inf_samples(2), _lp_inf_errors(2), torch_name="lp_pool2d"),
+    _entry("lp_pool3d_inf", P.lp_pool3d, _lp_inf_samples(3), _lp_inf_errors(3), torch_name="lp_pool3d"),
+    _entry("fractional_max_pool2d", FP.fractional_max_pool2d, _frac2d_samples, _frac_errors(2)),
+    _entry("fractional_max_pool3d", FP.fractional_max_pool3d, _frac3d_samples, _frac_errors(3)),
+    _entry("fractional_max_pool2d_with_indices", FP.fractional_max_pool2d_with_indices, _frac2d_samples),
+    _entry("fractional_max_pool3d_with_indices", FP.fractional_max_pool3d_with_indices, _frac3d_samples),
+    _entry("fractional_max_pool2d_random", FP.fractional_max_pool2d, _frac_random_samples(2),
+           torch_name="fractional_max_pool2d", nondeterministic_output=True,
+           notes="windows placed by drawn samples: parity checks shapes and dtypes only"),
+    _entry("fractional_max_pool3d_random", FP.fractional_max_pool3d, _frac_random_samples(3),
+           torch_name="fractional_max_pool3d", nondeterministic_output=True,
+           notes="windows placed by drawn samples: parity checks shapes and dtypes only"),
 ]

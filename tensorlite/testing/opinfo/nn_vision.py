@@ -1,4 +1,4 @@
-"""Registry entries for resampling ops (tensorlite/nn/functional/vision.py).
+"""Registry entries for resampling ops (tensorlite/nn/functional/vision.py, sampling.py).
 
 interpolate is covered mode by mode (sizes and scale factors that do not divide, align_corners
 both ways, recompute_scale_factor, antialias), plus pixel_(un)shuffle, unfold / fold,
@@ -148,6 +148,26 @@ def _pixel_unshuffle_errors():
     yield ErrorSample((np.zeros((1, 2, 4, 5)), 2), match="width")
 
 
+def _channel_shuffle_samples(rng):
+    yield Sample((arr(rng, 2, 6, 3), 3), desc="3-d")
+    yield Sample((arr(rng, 2, 6, 3, 2), 2), desc="4-d")
+    yield Sample((arr(rng, 1, 6, 1, 2, 2), 6), desc="5-d, groups = C")
+    yield Sample((arr(rng, 4, 2, 2, 2, 2, 1), 1), desc="6-d, one group: identity")
+    yield Sample((arr(rng, 0, 6, 2), 3), desc="zero batch")
+    yield Sample((arr(rng, 2, 0, 2), 3), grad=(False,), desc="zero channels (PyTorch's backward fails there)")
+    yield Sample((np.arange(12, dtype=np.int64).reshape(1, 4, 3), 2), desc="integer input")
+    yield Sample((arr(rng, 2, 4, 3),), {"groups": 2}, desc="groups as a keyword")
+
+
+def _channel_shuffle_errors():
+    yield ErrorSample((np.zeros((2, 6)), 3), match="> 2 dims", desc="2-d input")
+    yield ErrorSample((np.zeros((2, 6, 3)), 4), match="divisible", desc="C not divisible by groups")
+    yield ErrorSample((np.zeros((2, 6, 3)), 0), match="positive", desc="groups 0")
+    yield ErrorSample((np.zeros((2, 6, 3)), -2), match="positive", desc="negative groups")
+    yield ErrorSample((np.zeros((2, 6, 3)), 2.0), error=TypeError, desc="float groups")
+    yield ErrorSample((np.zeros((2, 6, 3)), True), error=TypeError, desc="bool groups")
+
+
 def _unfold_samples(rng):
     yield Sample((arr(rng, 2, 2, 4, 4), 2), desc="2x2")
     yield Sample((arr(rng, 1, 2, 5, 4), (2, 3)), {"padding": 1, "stride": 2, "dilation": (2, 1)}, desc="settings")
@@ -173,39 +193,73 @@ def _fold_errors():
 # -- affine_grid, grid_sample --------------------------------------------------------------------------------------
 def _affine_grid_samples(rng):
     yield Sample((arr(rng, 2, 2, 3), (2, 1, 3, 4)), desc="2-d")
-    yield Sample((arr(rng, 1, 2, 3), (1, 2, 4, 3)), {"align_corners": True}, desc="align_corners")
+    yield Sample((arr(rng, 1, 2, 3), [1, 2, 4, 3]), {"align_corners": True}, desc="align_corners, size a list")
     yield Sample((arr(rng, 1, 3, 4), (1, 1, 2, 3, 2)), {"align_corners": False}, desc="3-d")
+    yield Sample((arr(rng, 2, 3, 4), (2, 3, 3, 2, 4)), {"align_corners": True}, desc="3-d, align_corners")
+    yield Sample((arr(rng, 1, 2, 3), (1, 1, 1, 4)), {"align_corners": False}, desc="2-d, unit height")
+    yield Sample((arr(rng, 1, 3, 4), (1, 2, 1, 3, 1)), {"align_corners": False}, desc="3-d, unit depth and width")
 
 
 def _affine_grid_errors():
-    yield ErrorSample((np.zeros((2, 3, 3)), (2, 1, 3, 4)), error=ValueError)
+    yield ErrorSample((np.zeros((2, 3, 3)), (2, 1, 3, 4)), error=ValueError, desc="3x3 theta for a 4-d size")
+    yield ErrorSample((np.zeros((2, 2, 3)), (2, 1, 3, 4, 5)), error=ValueError, desc="2x3 theta for a 5-d size")
+    yield ErrorSample((np.zeros((2, 2, 3)), (2, 1, 3)), error=NotImplementedError, desc="3-d size")
+    yield ErrorSample((np.zeros((2, 2, 3)), (2, 1, 0, 4)), {"align_corners": False}, error=ValueError,
+                      desc="zero size")
+    yield ErrorSample((np.zeros((2, 2, 3), dtype=np.int64), (2, 1, 3, 4)), {"align_corners": False}, error=ValueError,
+                      desc="integer theta")
+    yield ErrorSample((np.zeros((2, 2, 3)), (3, 1, 3, 4)), {"align_corners": False}, match="batch",
+                      desc="size[0] differs from theta's batch")
+    yield ErrorSample((np.zeros((2, 2, 3)), (2, 1, 3.0, 4)), {"align_corners": False}, error=TypeError,
+                      desc="float size")
 
 
 def _grid_sample_samples(rng):
     for mode in ("bilinear", "nearest", "bicubic"):
         for pm in ("zeros", "border", "reflection"):
             for ac in (False, True):
-                yield Sample((arr(rng, 1, 2, 3, 4), _offgrid(rng, (1, 2, 3, 2), 4, 3, ac)),
+                yield Sample((arr(rng, 1, 1, 3, 4), _offgrid(rng, (1, 2, 2, 2), (4, 3), ac)),
                              {"mode": mode, "padding_mode": pm, "align_corners": ac},
                              desc=f"{mode}, {pm}, align_corners={ac}", grad=(True, mode != "nearest"))
+    for mode in ("bilinear", "nearest"):  # 5-d: trilinear or nearest (bicubic is 4-d only)
+        for pm in ("zeros", "border", "reflection"):
+            for ac in (False, True):
+                yield Sample((arr(rng, 1, 1, 2, 2, 3), _offgrid(rng, (1, 1, 2, 2, 3), (3, 2, 2), ac)),
+                             {"mode": mode, "padding_mode": pm, "align_corners": ac},
+                             desc=f"5-d, {mode}, {pm}, align_corners={ac}", grad=(True, mode != "nearest"))
+    yield Sample((arr(rng, 2, 2, 3, 3), _offgrid(rng, (2, 2, 2, 2), (3, 3), False)), {"align_corners": False},
+                 desc="batch 2, two channels, default mode and padding")
+    yield Sample((arr(rng, 1, 2, 1, 3), _offgrid(rng, (1, 2, 2, 2), (3, 1), True)),
+                 {"padding_mode": "reflection", "align_corners": True}, desc="unit height, reflection")
+    yield Sample((arr(rng, 1, 1, 3, 3), np.zeros((1, 0, 2, 2))), {"align_corners": False}, desc="empty output grid")
 
 
-def _offgrid(rng, shape, w, h, align_corners):
-    """Grid coordinates whose pixel positions are >= 0.15 away from integers (and reflections of them)."""
+def _offgrid(rng, shape, sizes, align_corners):
+    """Grid coordinates (x, y[, z] for sizes (W, H[, D])) whose pixel positions are >= 0.15 away from integers
+    (and reflections of them)."""
     g = rng.uniform(-1.15, 1.15, size=shape)
-    for axis, n in ((0, w), (1, h)):
+    for axis, n in enumerate(sizes):
         c = g[..., axis]
         pix = (c + 1) * (n - 1) / 2 if align_corners else ((c + 1) * n - 1) / 2
         frac = pix - np.floor(pix)
         pix = np.floor(pix) + np.clip(frac, 0.15, 0.85)
         # also keep reflections about the borders off integers: 0.5 grid stays off for both conventions
-        g[..., axis] = pix * 2 / (n - 1) - 1 if align_corners else (2 * pix + 1) / n - 1
+        g[..., axis] = (pix * 2 / (n - 1) - 1 if n > 1 else c) if align_corners else (2 * pix + 1) / n - 1
     return g
 
 
 def _grid_sample_errors():
-    yield ErrorSample((np.zeros((1, 2, 3, 4)), np.zeros((1, 2, 2, 2))), {"mode": "cubic"}, error=ValueError)
-    yield ErrorSample((np.zeros((1, 2, 3, 4)), np.zeros((1, 2, 2, 2))), {"padding_mode": "wrap"}, error=ValueError)
+    x, g = np.zeros((1, 2, 3, 4)), np.zeros((1, 2, 2, 2))
+    yield ErrorSample((x, g), {"mode": "cubic"}, error=ValueError, desc="bad mode")
+    yield ErrorSample((x, g), {"padding_mode": "wrap"}, error=ValueError, desc="bad padding_mode")
+    yield ErrorSample((np.zeros((1, 2, 3, 4, 5)), np.zeros((1, 2, 2, 2, 3))), {"mode": "bicubic"},
+                      match="bicubic", desc="bicubic on a 5-d input")
+    yield ErrorSample((x, np.zeros((1, 2, 2, 2, 3))), match="same number of dimensions", desc="grid of 5 dims")
+    yield ErrorSample((x, np.zeros((2, 2, 2, 2))), match="batch size", desc="batch sizes differ")
+    yield ErrorSample((x, np.zeros((1, 2, 2, 3))), match="last dimension", desc="grid's last dim is 3 for 4-d")
+    yield ErrorSample((np.zeros((1, 2, 0, 4)), g), match="non-empty spatial", desc="empty spatial dim")
+    yield ErrorSample((x, g.astype(np.float32)), match="same dtype", desc="dtypes differ")
+    yield ErrorSample((np.zeros((2, 3, 4)), np.zeros((2, 2, 2))), desc="3-d input")
 
 
 OPS = [
@@ -224,6 +278,11 @@ OPS = [
     OpInfo("pixel_shuffle", V.pixel_shuffle, _tf("pixel_shuffle"), _pixel_shuffle_samples, _pixel_shuffle_errors),
     OpInfo("pixel_unshuffle", V.pixel_unshuffle, _tf("pixel_unshuffle"), _pixel_unshuffle_samples,
            _pixel_unshuffle_errors),
+    OpInfo("channel_shuffle", V.channel_shuffle, _tf("channel_shuffle"), _channel_shuffle_samples,
+           _channel_shuffle_errors),
+    OpInfo("native_channel_shuffle", V.native_channel_shuffle, _tf("channel_shuffle"), _channel_shuffle_samples,
+           _channel_shuffle_errors,
+           notes="PyTorch's native_channel_shuffle has no derivative; ours is channel_shuffle's: the oracle"),
     OpInfo("unfold", V.unfold, _tf("unfold"), _unfold_samples, _unfold_errors),
     OpInfo("fold", V.fold, _tf("fold"), _fold_samples, _fold_errors),
     OpInfo("affine_grid", GS.affine_grid, _tf("affine_grid"), _affine_grid_samples, _affine_grid_errors),
