@@ -6,13 +6,13 @@ the composite functions (cond, matrix_rank, lstsq, multi_dot, solve_triangular, 
 """
 from __future__ import annotations
 
-import collections
 import math
 
 import numpy as np
 
 from .backend import get_array_module
 from .ops import decomp as _d
+from .ops._reduce_common import _named
 from .ops.decomp import (LinAlgError, det, eigh, inv, matrix_exp, matrix_power, pinv, solve)  # noqa: F401
 from .ops.diag import diagonal as _diagonal
 from .ops.join import stack
@@ -24,12 +24,6 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det", "slogde
            "solve_triangular", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
            "matrix_power", "matrix_exp", "matrix_rank", "cond", "lstsq", "multi_dot", "cross", "vecdot", "diagonal",
            "matmul", "LinAlgError"]
-
-
-def _named(name: str, fields: str):
-    cls = collections.namedtuple(name, fields)
-    cls.__module__ = "tensorlite.return_types"
-    return cls
 
 
 InvExResult = _named("linalg_inv_ex", "inverse info")

@@ -17,6 +17,16 @@ def _clipped_sigmoid(x):
     return x.sigmoid().clamp(min=finfo.tiny, max=1.0 - finfo.eps)
 
 
+def _equal_by_class(cls):
+    """Class decorator for a transform without parameters: it equals every instance of `cls`."""
+    def __eq__(self, other):
+        return isinstance(other, cls)
+
+    cls.__eq__ = __eq__
+    cls.__hash__ = object.__hash__
+    return cls
+
+
 class Transform:
     """Base class: subclasses define _call, _inverse, log_abs_det_jacobian, domain, codomain (and
     `bijective`, `sign` where meaningful)."""

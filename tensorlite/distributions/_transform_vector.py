@@ -8,7 +8,7 @@ import tensorlite as tl
 
 from ..tensor import Size, Tensor
 from . import constraints
-from ._transform_base import Transform, _clipped_sigmoid
+from ._transform_base import Transform, _clipped_sigmoid, _equal_by_class
 from .utils import _sum_rightmost, lazy_property, tril_matrix_to_vec, vec_to_tril_matrix
 
 
@@ -59,16 +59,12 @@ class CorrCholeskyTransform(Transform):
         return Size(shape[:-2]) + (d * (d - 1) // 2,)
 
 
+@_equal_by_class
 class SoftmaxTransform(Transform):
     """y = softmax(x) over the last dim (not bijective: x is defined up to a constant; no log det)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         probs = (x - x.max(-1, True)[0]).exp()
@@ -88,6 +84,7 @@ class SoftmaxTransform(Transform):
         return shape
 
 
+@_equal_by_class
 class StickBreakingTransform(Transform):
     """K-1 reals -> a point of the K-simplex by stick breaking: z_k = sigmoid(x_k - log(K - k)) is the
     fraction of the remaining stick given to coordinate k (the offset makes x = 0 the centre)."""
@@ -95,11 +92,6 @@ class StickBreakingTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         offset = x.shape[-1] + 1 - x.new_ones(x.shape[-1]).cumsum(-1)
@@ -130,16 +122,12 @@ class StickBreakingTransform(Transform):
         return Size(shape[:-1]) + (shape[-1] - 1,)
 
 
+@_equal_by_class
 class LowerCholeskyTransform(Transform):
     """A square matrix -> lower-triangular with a positive diagonal (strict lower part kept, diag exp'd)."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
@@ -148,16 +136,12 @@ class LowerCholeskyTransform(Transform):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
 
 
+@_equal_by_class
 class PositiveDefiniteTransform(Transform):
     """A square matrix -> L L^T with L = LowerCholeskyTransform()(x)."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
-
-    def __eq__(self, other):
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         x = LowerCholeskyTransform()(x)
@@ -174,20 +158,31 @@ def _check_dim(t: Tensor, dim: int, size: int, what: str, name: str) -> None:
         raise AssertionError(f"{name}.size({dim}) = {t.shape[dim]} must equal {what} {size}")
 
 
-class CatTransform(Transform):
-    """Transforms `tseq` applied to consecutive slices (sizes `lengths`) along `dim`, as in cat."""
+class _OnSlices(Transform):
+    """Base of the transforms `tseq` applied to slices of the input along `dim` (bijective if all are)."""
 
-    def __init__(self, tseq, dim: int = 0, lengths=None, cache_size: int = 0) -> None:
+    def __init__(self, tseq, dim: int, cache_size: int) -> None:
         if not all(isinstance(t, Transform) for t in tseq):
             raise AssertionError("All elements of tseq must be Transform instances")
         if cache_size:
             tseq = [t.with_cache(cache_size) for t in tseq]
         super().__init__(cache_size=cache_size)
         self.transforms = list(tseq)
+        self.dim = dim
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+
+class CatTransform(_OnSlices):
+    """Transforms `tseq` applied to consecutive slices (sizes `lengths`) along `dim`, as in cat."""
+
+    def __init__(self, tseq, dim: int = 0, lengths=None, cache_size: int = 0) -> None:
+        super().__init__(tseq, dim, cache_size)
         self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
         if len(self.lengths) != len(self.transforms):
             raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
-        self.dim = dim
 
     @lazy_property
     def event_dim(self) -> int:
@@ -231,10 +226,6 @@ class CatTransform(Transform):
         dim = dim + self.event_dim
         return tl.cat(logdetjacs, dim=dim) if dim < 0 else sum(logdetjacs)
 
-    @property
-    def bijective(self) -> bool:  # type: ignore[override]
-        return all(t.bijective for t in self.transforms)
-
     @constraints.dependent_property
     def domain(self):
         return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
@@ -244,17 +235,11 @@ class CatTransform(Transform):
         return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
 
 
-class StackTransform(Transform):
+class StackTransform(_OnSlices):
     """Transforms `tseq` applied to the slices along `dim`, as in stack."""
 
     def __init__(self, tseq, dim: int = 0, cache_size: int = 0) -> None:
-        if not all(isinstance(t, Transform) for t in tseq):
-            raise AssertionError("All elements of tseq must be Transform instances")
-        if cache_size:
-            tseq = [t.with_cache(cache_size) for t in tseq]
-        super().__init__(cache_size=cache_size)
-        self.transforms = list(tseq)
-        self.dim = dim
+        super().__init__(tseq, dim, cache_size)
 
     def with_cache(self, cache_size: int = 1) -> Transform:
         if self._cache_size == cache_size:
@@ -277,10 +262,6 @@ class StackTransform(Transform):
         _check_dim(y, self.dim, len(self.transforms), "len(transforms)", "y")
         terms = [t.log_abs_det_jacobian(xs, ys) for xs, ys, t in zip(self._slice(x), self._slice(y), self.transforms)]
         return tl.stack(terms, dim=self.dim)
-
-    @property
-    def bijective(self) -> bool:  # type: ignore[override]
-        return all(t.bijective for t in self.transforms)
 
     @constraints.dependent_property
     def domain(self):

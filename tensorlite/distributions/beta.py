@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import tensorlite as tl
 
-from ..tensor import Size, Tensor
+from ..tensor import Tensor
 from . import constraints
+from ._params import expand_params
 from .dirichlet import Dirichlet
 from .exp_family import ExponentialFamily
 from .utils import _Number, broadcast_all
@@ -27,12 +28,7 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = Size(batch_shape)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        super(Beta, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Beta, batch_shape, _instance, "_dirichlet")
 
     @property
     def mean(self) -> Tensor:

@@ -6,6 +6,8 @@ simplex); transform_to only needs to map onto the space (SoftmaxTransform for th
 """
 from __future__ import annotations
 
+import functools
+
 from . import constraints, transforms
 from .utils import _Number
 
@@ -42,51 +44,56 @@ biject_to = ConstraintRegistry()
 transform_to = ConstraintRegistry()
 
 
-@biject_to.register(constraints.real)
-@transform_to.register(constraints.real)
+def _register_both(*constraint_types):
+    """Decorator: register the factory in both biject_to and transform_to, for each constraint given."""
+    def decorator(factory):
+        for constraint in constraint_types:
+            biject_to.register(constraint, factory)
+            transform_to.register(constraint, factory)
+        return factory
+
+    return decorator
+
+
+def _register_per_registry(constraint):
+    """Decorator for a factory(registry, constraint) that maps the parts of a composite constraint with the
+    registry itself: biject_to's entry builds bijections of the parts, transform_to's transforms."""
+    def decorator(factory):
+        for registry in (biject_to, transform_to):
+            registry.register(constraint, functools.partial(factory, registry))
+        return factory
+
+    return decorator
+
+
+@_register_both(constraints.real)
 def _transform_to_real(constraint):
     return transforms.identity_transform
 
 
-@biject_to.register(constraints.independent)
-def _biject_to_independent(constraint):
-    return transforms.IndependentTransform(biject_to(constraint.base_constraint), constraint.reinterpreted_batch_ndims)
+@_register_per_registry(constraints.independent)
+def _transform_to_independent(registry, constraint):
+    return transforms.IndependentTransform(registry(constraint.base_constraint), constraint.reinterpreted_batch_ndims)
 
 
-@transform_to.register(constraints.independent)
-def _transform_to_independent(constraint):
-    return transforms.IndependentTransform(transform_to(constraint.base_constraint),
-                                           constraint.reinterpreted_batch_ndims)
-
-
-@biject_to.register(constraints.positive)
-@biject_to.register(constraints.nonnegative)
-@transform_to.register(constraints.positive)
-@transform_to.register(constraints.nonnegative)
+@_register_both(constraints.positive, constraints.nonnegative)
 def _transform_to_positive(constraint):
     return transforms.ExpTransform()
 
 
-@biject_to.register(constraints.greater_than)
-@biject_to.register(constraints.greater_than_eq)
-@transform_to.register(constraints.greater_than)
-@transform_to.register(constraints.greater_than_eq)
+@_register_both(constraints.greater_than, constraints.greater_than_eq)
 def _transform_to_greater_than(constraint):
     return transforms.ComposeTransform([transforms.ExpTransform(),
                                         transforms.AffineTransform(constraint.lower_bound, 1)])
 
 
-@biject_to.register(constraints.less_than)
-@transform_to.register(constraints.less_than)
+@_register_both(constraints.less_than)
 def _transform_to_less_than(constraint):
     return transforms.ComposeTransform([transforms.ExpTransform(),
                                         transforms.AffineTransform(constraint.upper_bound, -1)])
 
 
-@biject_to.register(constraints.interval)
-@biject_to.register(constraints.half_open_interval)
-@transform_to.register(constraints.interval)
-@transform_to.register(constraints.half_open_interval)
+@_register_both(constraints.interval, constraints.half_open_interval)
 def _transform_to_interval(constraint):
     lower_is_0 = isinstance(constraint.lower_bound, _Number) and constraint.lower_bound == 0
     upper_is_1 = isinstance(constraint.upper_bound, _Number) and constraint.upper_bound == 1
@@ -118,27 +125,16 @@ def _transform_to_positive_definite(constraint):
     return transforms.PositiveDefiniteTransform()
 
 
-@biject_to.register(constraints.corr_cholesky)
-@transform_to.register(constraints.corr_cholesky)
+@_register_both(constraints.corr_cholesky)
 def _transform_to_corr_cholesky(constraint):
     return transforms.CorrCholeskyTransform()
 
 
-@biject_to.register(constraints.cat)
-def _biject_to_cat(constraint):
-    return transforms.CatTransform([biject_to(c) for c in constraint.cseq], constraint.dim, constraint.lengths)
+@_register_per_registry(constraints.cat)
+def _transform_to_cat(registry, constraint):
+    return transforms.CatTransform([registry(c) for c in constraint.cseq], constraint.dim, constraint.lengths)
 
 
-@transform_to.register(constraints.cat)
-def _transform_to_cat(constraint):
-    return transforms.CatTransform([transform_to(c) for c in constraint.cseq], constraint.dim, constraint.lengths)
-
-
-@biject_to.register(constraints.stack)
-def _biject_to_stack(constraint):
-    return transforms.StackTransform([biject_to(c) for c in constraint.cseq], constraint.dim)
-
-
-@transform_to.register(constraints.stack)
-def _transform_to_stack(constraint):
-    return transforms.StackTransform([transform_to(c) for c in constraint.cseq], constraint.dim)
+@_register_per_registry(constraints.stack)
+def _transform_to_stack(registry, constraint):
+    return transforms.StackTransform([registry(c) for c in constraint.cseq], constraint.dim)

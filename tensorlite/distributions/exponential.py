@@ -5,8 +5,9 @@ import tensorlite as tl
 
 from ..tensor import Size, Tensor
 from . import constraints
+from ._params import expand_params
 from .exp_family import ExponentialFamily
-from .utils import _Number, _draw, broadcast_all
+from .utils import _draw, broadcast_all
 
 __all__ = ["Exponential"]
 
@@ -35,16 +36,10 @@ class Exponential(ExponentialFamily):
 
     def __init__(self, rate, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
-        batch_shape = Size() if isinstance(rate, _Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Exponential, _instance)
-        batch_shape = Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Exponential, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Exponential, batch_shape, _instance, "rate")
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         """E / rate, E ~ Exponential(1)."""

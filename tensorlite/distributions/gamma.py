@@ -10,8 +10,9 @@ import tensorlite as tl
 from ..tensor import Size, Tensor
 from . import constraints
 from ._gamma import standard_gamma
+from ._params import expand_params
 from .exp_family import ExponentialFamily
-from .utils import _Number, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Gamma", "Chi2"]
 
@@ -36,20 +37,10 @@ class Gamma(ExponentialFamily):
 
     def __init__(self, concentration, rate, validate_args: bool | None = None) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        if isinstance(concentration, _Number) and isinstance(rate, _Number):
-            batch_shape = Size()
-        else:
-            batch_shape = self.concentration.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.concentration.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = Size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Gamma, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Gamma, batch_shape, _instance, "concentration", "rate")
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         """G / rate with G ~ Gamma(concentration, 1) (at least the dtype's tiny, so log stays finite)."""

@@ -5,24 +5,17 @@ import tensorlite as tl
 
 from ..tensor import Size, Tensor
 from . import constraints
+from ._params import LocAsMeanAndMode, expand_params
 from .distribution import Distribution
-from .utils import _Number, _uniform, broadcast_all
+from .utils import _uniform, broadcast_all
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocAsMeanAndMode, Distribution):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
@@ -34,17 +27,10 @@ class Laplace(Distribution):
 
     def __init__(self, loc, scale, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, _Number) and isinstance(scale, _Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Laplace, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Laplace, batch_shape, _instance, "loc", "scale")
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         """loc - scale * sign(u) * log(1 - |u|), u ~ U(eps - 1, 1) (never -1, so the log stays finite)."""

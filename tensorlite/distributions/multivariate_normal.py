@@ -12,6 +12,7 @@ import tensorlite as tl
 
 from ..tensor import Size, Tensor
 from . import constraints
+from ._params import LocAsMeanAndMode
 from .distribution import Distribution
 from .utils import _standard_normal, lazy_property
 
@@ -44,7 +45,7 @@ def _cholesky_inverse(L: Tensor) -> Tensor:
     return L_inv.mT @ L_inv
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(LocAsMeanAndMode, Distribution):
     """Exactly one of covariance_matrix, precision_matrix (positive definite) or scale_tril (lower
     triangular with a positive diagonal); batch dims of loc and the matrix broadcast."""
 
@@ -105,14 +106,6 @@ class MultivariateNormal(Distribution):
     @lazy_property
     def precision_matrix(self) -> Tensor:
         return _cholesky_inverse(self._unbroadcasted_scale_tril).expand(self._matrix_shape())
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:

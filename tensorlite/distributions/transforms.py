@@ -12,7 +12,7 @@ import tensorlite as tl
 
 from . import constraints
 from ._transform_base import (ComposeTransform, IndependentTransform, ReshapeTransform, Transform,  # noqa: F401
-                              _clipped_sigmoid, _InverseTransform, identity_transform)
+                              _clipped_sigmoid, _equal_by_class, _InverseTransform, identity_transform)
 from .utils import _Number, broadcast_all, lazy_property
 
 __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
@@ -22,6 +22,7 @@ __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform"
            "identity_transform"]
 
 
+@_equal_by_class
 class ExpTransform(Transform):
     """y = exp(x); log|dy/dx| = x."""
 
@@ -29,11 +30,6 @@ class ExpTransform(Transform):
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -88,6 +84,7 @@ class PowerTransform(Transform):
         return tl.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
 
 
+@_equal_by_class
 class SigmoidTransform(Transform):
     """y = sigmoid(x), clipped into [tiny, 1 - eps]; log|dy/dx| = -softplus(-x) - softplus(x)."""
 
@@ -95,11 +92,6 @@ class SigmoidTransform(Transform):
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return _clipped_sigmoid(x)
@@ -114,6 +106,7 @@ class SigmoidTransform(Transform):
         return -F.softplus(-x) - F.softplus(x)
 
 
+@_equal_by_class
 class SoftplusTransform(Transform):
     """y = log(1 + exp(x)); log|dy/dx| = -softplus(-x)."""
 
@@ -121,11 +114,6 @@ class SoftplusTransform(Transform):
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return tl.nn.functional.softplus(x)
@@ -137,6 +125,7 @@ class SoftplusTransform(Transform):
         return -tl.nn.functional.softplus(-x)
 
 
+@_equal_by_class
 class TanhTransform(Transform):
     """y = tanh(x); log|dy/dx| = 2 (log 2 - x - softplus(-2x)) (stable form of log(1 - tanh^2 x))."""
 
@@ -144,11 +133,6 @@ class TanhTransform(Transform):
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tanh()
@@ -160,16 +144,12 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - tl.nn.functional.softplus(-2.0 * x))
 
 
+@_equal_by_class
 class AbsTransform(Transform):
     """y = |x| (not bijective; the inverse returns y)."""
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.abs()

@@ -5,8 +5,9 @@ import math
 
 from ..tensor import Size, Tensor
 from . import constraints
+from ._params import expand_params
 from .distribution import Distribution
-from .utils import _Number, _uniform, broadcast_all
+from .utils import _uniform, broadcast_all
 
 __all__ = ["Uniform"]
 
@@ -38,17 +39,10 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args: bool | None = None) -> None:
         self.low, self.high = broadcast_all(low, high)
-        batch_shape = Size() if isinstance(low, _Number) and isinstance(high, _Number) else self.low.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.low.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Uniform, _instance)
-        batch_shape = Size(batch_shape)
-        new.low = self.low.expand(batch_shape)
-        new.high = self.high.expand(batch_shape)
-        super(Uniform, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Uniform, batch_shape, _instance, "low", "high")
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):

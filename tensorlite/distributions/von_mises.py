@@ -15,6 +15,7 @@ import tensorlite as tl
 
 from ..tensor import Size, Tensor
 from . import constraints
+from ._params import LocAsMeanAndMode
 from .distribution import Distribution
 from .utils import _draw, broadcast_all, lazy_property
 
@@ -48,7 +49,9 @@ def _rejection_sample(loc: np.ndarray, kappa: np.ndarray, rng) -> np.ndarray:
     return (x + math.pi + loc) % (2 * math.pi) - math.pi
 
 
-class VonMises(Distribution):
+class VonMises(LocAsMeanAndMode, Distribution):
+    """mean (the circular mean) and mode are loc."""
+
     arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
     support = constraints.real
     has_rsample = False
@@ -74,15 +77,6 @@ class VonMises(Distribution):
         validate_args = self.__dict__.get("_validate_args")
         return type(self)(self.loc.expand(batch_shape), self.concentration.expand(batch_shape),
                           validate_args=validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        """The circular mean."""
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @lazy_property
     def variance(self) -> Tensor:

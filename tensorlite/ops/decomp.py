@@ -7,7 +7,6 @@ PyTorch. The public `tl.linalg` namespace (tensorlite/linalg.py) is built on the
 """
 from __future__ import annotations
 
-import collections
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from ..backend import get_array_module
 from ..backend.device import cupyx_module
 from ..tensor import Tensor
 from .arithmetic import sum_to_shape
+from ._reduce_common import _named
 from .elementwise_binary import where
 from .linalg import matmul
 
@@ -25,12 +25,6 @@ __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "m
 
 class LinAlgError(RuntimeError):
     """A matrix that the requested factorization or inverse does not exist for (PyTorch's linalg.LinAlgError)."""
-
-
-def _named(name: str, fields: str):
-    cls = collections.namedtuple(name, fields)
-    cls.__module__ = "tensorlite.return_types"
-    return cls
 
 
 # torch.linalg's functions name their results linalg_*; the older top-level forms plain

@@ -9,7 +9,6 @@ triangular solves, except cholesky_solve, whose gradient follows PyTorch's formu
 """
 from __future__ import annotations
 
-import collections
 
 import numpy as np
 
@@ -17,16 +16,11 @@ from ..autograd.function import Function
 from ..backend.device import get_array_module
 from ..tensor import Tensor
 from .arithmetic import sum_to_shape
+from ._reduce_common import _named
 from .decomp import _eye_like, mT
 from .linalg import matmul
 
 __all__ = ["lu", "lu_unpack", "lu_solve", "triangular_solve", "cholesky_solve", "cholesky_inverse"]
-
-
-def _named(name: str, fields: str):
-    cls = collections.namedtuple(name, fields)
-    cls.__module__ = "tensorlite.return_types"
-    return cls
 
 
 LUWithInfo = _named("_lu_with_info", "LU pivots info")

@@ -5,7 +5,6 @@ legacy nuclear_norm/frobenius_norm.
 from __future__ import annotations
 
 import builtins
-import collections
 import math
 import numbers
 import operator
@@ -15,17 +14,12 @@ import numpy as np
 from .. import _dtype as dt
 from ..backend.device import get_array_module
 from ..tensor import Tensor
+from ._reduce_common import _named
 from .join import cat
 from .shape import dim_arg
 
 __all__ = ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "histogram",
            "histogramdd", "gradient", "binomial", "nuclear_norm", "frobenius_norm"]
-
-
-def _named(name: str, fields: str):
-    cls = collections.namedtuple(name, fields)
-    cls.__module__ = "tensorlite.return_types"
-    return cls
 
 
 HistogramResult = _named("histogram", "hist bin_edges")

@@ -15,22 +15,7 @@ import numpy as np
 import tensorlite as tl
 
 from . import ErrorSample, OpInfo, Sample, arr
-
-
-def _torch():
-    import torch  # noqa: PLC0415 - the test oracle, imported only when checking
-
-    return torch
-
-
-def _t(name):
-    """torch.<name> (its deprecation warnings silenced), looked up when called."""
-    def call(*args, **kwargs):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return getattr(_torch(), name)(*args, **kwargs)
-
-    return call
+from ._common import _t_quiet as _t, _torch
 
 
 def _quiet(make):

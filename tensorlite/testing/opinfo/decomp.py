@@ -17,27 +17,8 @@ import numpy as np
 
 from ...ops import decomp as D
 from . import ErrorSample, OpInfo, Sample, arr
+from ._common import _t_quiet as _quiet, _torch, _z
 from ._not_tensor import add_not_tensor_errors
-
-
-def _torch():
-    import torch  # noqa: PLC0415 - the test oracle, imported only when checking
-
-    return torch
-
-
-def _quiet(name):
-    """torch.<name> with its deprecation warning (torch.svd, torch.qr, torch.cholesky) silenced."""
-    def call(*args, **kwargs):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return getattr(_torch(), name)(*args, **kwargs)
-
-    return call
-
-
-def _z(*shape, dtype=np.float64):
-    return np.zeros(shape, dtype=dtype)
 
 
 def _int(*shape):

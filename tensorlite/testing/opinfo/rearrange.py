@@ -9,21 +9,8 @@ import numpy as np
 
 from ...ops import rearrange as R
 from . import ErrorSample, OpInfo, Sample, arr
+from ._common import _t, _torch, _z
 from ._not_tensor import add_not_tensor_errors
-
-
-def _torch():
-    import torch  # noqa: PLC0415 - the test oracle, imported only when checking
-
-    return torch
-
-
-def _t(name):
-    return lambda *args, **kwargs: getattr(_torch(), name)(*args, **kwargs)
-
-
-def _z(*shape, dtype=np.float64):
-    return np.zeros(shape, dtype=dtype)
 
 
 def _select_samples(rng):
