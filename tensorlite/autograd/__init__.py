@@ -12,3 +12,4 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
 # Bound after the submodule import, as PyTorch does, so `tl.autograd.gradcheck` is the function
 # while `from tensorlite.autograd.gradcheck import GradcheckError` still reaches the module.
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+from . import functional  # noqa: E402  (tl.autograd.functional: vjp, jvp, jacobian, hessian, vhp, hvp)
