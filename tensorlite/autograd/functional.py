@@ -141,6 +141,18 @@ def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, 
     return tuple(res)
 
 
+def _product(outputs, ys, xs, v, refs, stage: str, strict: bool, create_graph: bool, is_outputs_tuple: bool,
+             is_res_tuple: bool):
+    """The last step every product shares: grad(ys, xs, v), zeros where unused (strict: an error), and
+    results detached unless create_graph, as tuples or single tensors as the caller passed them."""
+    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
+        grad_res = _autograd_grad(ys, xs, v, create_graph=create_graph)
+        res = _fill_in_zeros(grad_res, refs, strict, create_graph, stage)
+    outputs = _grad_postprocess(outputs, create_graph)
+    res = _grad_postprocess(res, create_graph)
+    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_res_tuple)
+
+
 def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), v^T J): the vector-Jacobian product of `func` at `inputs`."""
     with grad_mode.enable_grad():
@@ -156,12 +168,8 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         elif len(outputs) != 1 or outputs[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
                                "Tensor with a single element.")
-    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
-        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+    return _product(outputs, outputs, inputs, v, inputs, "back", strict, create_graph,
+                    is_outputs_tuple, is_inputs_tuple)
 
 
 def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
@@ -185,12 +193,8 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_outputs_tuple)
+    return _product(outputs, grad_inputs, grad_outputs, v, outputs, "back_trick", strict, create_graph,
+                    is_outputs_tuple, is_outputs_tuple)
 
 
 def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
@@ -300,12 +304,8 @@ def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     with grad_mode.enable_grad():
         is_inputs_tuple, is_outputs_tuple, inputs, v, outputs, jac = _single_scalar_grad(
             func, inputs, v, create_graph, strict, "vhp")
-    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
-        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+    return _product(outputs, jac, inputs, v, inputs, "double_back", strict, create_graph,
+                    is_outputs_tuple, is_inputs_tuple)
 
 
 def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
@@ -318,12 +318,8 @@ def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
-    with grad_mode.set_grad_enabled(True if create_graph else grad_mode.is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(res, is_inputs_tuple)
+    return _product(outputs, double_back, grad_jac, v, inputs, "double_back_trick", strict, create_graph,
+                    is_outputs_tuple, is_inputs_tuple)
 
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
