@@ -242,6 +242,10 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), got "
                            f"{driver!r}")
+    if not 0 <= A._data.ndim - B._data.ndim <= 1:
+        raise RuntimeError(f"torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+                           f"(input.dim() - other.dim()) <= 1 (got A of shape {list(A.shape)} and B of shape "
+                           f"{list(B.shape)})")
     vector = B._data.ndim == A._data.ndim - 1
     b = B.unsqueeze(-1) if vector else B
     x = matmul(pinv(A, rtol=rcond) if rcond is not None else pinv(A), b)

@@ -204,6 +204,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {A.dtype} "
                            f"and B of type {B.dtype} instead")
+    if B._data.ndim < 1:
+        raise RuntimeError(f"linalg.solve: The input tensor B must have at least 2 dimensions (got shape "
+                           f"{list(B.shape)}, with A of shape {list(A.shape)})")
     if not left:
         if B._data.ndim < 2 or is_vector_rhs(A, B):  # X A = B has no vector form
             raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B "

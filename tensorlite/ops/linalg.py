@@ -448,6 +448,11 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     if _amp_on[0]:
         input, other = _amp.cast_inputs("cross", input, other)
     _tensor_args("cross", input=input, other=other)
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("linalg.cross: \"cross\" not implemented for 'Bool'")
+    if input._data.dtype != other._data.dtype:  # PyTorch's cross does not promote
+        raise RuntimeError(f"linalg.cross: expected input and other to have the same dtype, got {input.dtype} and "
+                           f"{other.dtype}")
     a, b = as_operands(input, other, "cross")
     n = a._data.ndim
     if b._data.ndim != n:

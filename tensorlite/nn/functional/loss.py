@@ -172,6 +172,13 @@ def _no_target_grad(target: Tensor | None, op: str, name: str = "target") -> Non
                            f"cannot have requires_grad True.")
 
 
+def _float_result(t: Tensor, op: str, name: str = "input") -> None:
+    """PyTorch computes these losses into a buffer of `t`'s dtype, so a non-float `t` cannot hold the result."""
+    if t._data.dtype.kind not in "fV":
+        raise RuntimeError(f"{op}: result type Float can't be cast to the desired output type "
+                           f"{torch_type_name(t._data)} ({name} has dtype {t.dtype}, expected a floating point tensor)")
+
+
 def _warn_size(input: Tensor, target: Tensor) -> None:
     if target._data.shape != input._data.shape:
         warnings.warn(f"Using a target size ({_size(target)}) that is different to the input size ({_size(input)}). "
@@ -249,6 +256,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         reduction = check_reduction(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _float_result(input, "huber_loss")
     diff = input - target
     ad = diff.abs()
     loss = where(ad < delta, diff * diff * 0.5, (ad - 0.5 * delta) * delta)
@@ -311,7 +319,8 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         var = input.new_ones(tuple(input.shape)) * var
     elif not isinstance(var, Tensor):
         raise TypeError(f"gaussian_nll_loss(): var must be a Tensor or a float, not {type(var).__name__}")
-    elif bool((var._data < 0).any()):
+    _float_result(var, "gaussian_nll_loss", "var")
+    if bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
     vs, xs = tuple(var._data.shape), tuple(input._data.shape)
     if vs != xs:
@@ -377,6 +386,15 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     """l = log(1 + exp(-target * input)), as a softplus (no overflow for large margins)."""
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     _no_target_grad(target, "soft_margin_loss")
+    _float_result(input, "soft_margin_loss")
+    xs, ts = tuple(input._data.shape), tuple(target._data.shape)
+    try:  # PyTorch writes the elementwise loss into an input-shaped buffer: target may only broadcast to it
+        fits = np.broadcast_shapes(xs, ts) == xs
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"soft_margin_loss: output with shape {list(xs)} doesn't match the broadcast shape of "
+                           f"input {list(xs)} and target {list(ts)}")
     return apply_reduction(softplus(-target * input), reduction)
 
 
