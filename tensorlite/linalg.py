@@ -36,7 +36,7 @@ qr = _d.linalg_qr
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
-    return _d.cholesky(A, upper)
+    return _d.cholesky(A, upper, _legacy=False)
 
 
 def svd(A: Tensor, full_matrices: bool = True) -> tuple:
@@ -142,7 +142,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
     """X with T X = B (X T = B if not left), T the upper or lower triangle of A (unit diagonal if unitriangular)."""
-    _d.check_matrix(A, "linalg.solve_triangular")
+    _d.check_matrix(A, "linalg.solve_triangular", kernel="triangular_solve_cpu")
     if B._data.ndim < 2:
         raise RuntimeError(f"linalg.solve_triangular: The input tensor B must have at least 2 dimensions, got "
                            f"{B._data.ndim}")

@@ -323,6 +323,9 @@ def einsum(*args) -> Tensor:
         dtype = operands[0]._data.dtype
         for t in operands[1:]:
             if t._data.dtype != dtype:
+                if dtype == np.bool_:  # PyTorch dispatches bmm on the first operand's dtype
+                    raise NotImplementedError(f"einsum(): \"bmm\" not implemented for 'Bool' (operand dtypes "
+                                              f"{operands[0].dtype.name} and {t.dtype.name})")
                 raise RuntimeError(f"einsum(): expected all operands to have the same dtype, but got "
                                    f"{operands[0].dtype.name} and {t.dtype.name}")
             if type(t._data) is not type(operands[0]._data):

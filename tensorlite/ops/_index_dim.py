@@ -140,6 +140,19 @@ def _check_source(input: Tensor, source: Tensor, d: int, idx, op: str, count_err
         raise RuntimeError(f"{op}_(): self ({_dtype_name(input._data)}) and source ({_dtype_name(source._data)}) must "
                            f"have the same scalar type")
     xs, ss = input._data.shape, source._data.shape
+    if op == "index_copy":  # PyTorch's index_copy checks scalars and ranks first, with IndexErrors
+        if not ss and idx.size != 1:
+            raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {idx.size}); "
+                             f"self.shape = {list(xs)}")
+        if ss and xs and len(ss) != len(xs):
+            raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality must "
+                             f"match. Source dimensionality ({len(ss)}), destination dimensionality ({len(xs)})")
+    elif not ss and xs:  # PyTorch reads source.size(dim) of the 0-d source: dim 0 is an out-of-range dim
+        if d > 0:
+            raise RuntimeError(f"{op}_(): Indexing dim {d} is out of bounds of the source tensor with dim 0")
+        if idx.size != 1:
+            raise IndexError(f"{op}_(): Dimension specified as 0 but source tensor has no dimensions "
+                             f"(self.shape = {list(xs)}, {idx.size} indices)")
     if len(xs) != len(ss) or any(a != b for i, (a, b) in enumerate(zip(xs, ss)) if i != d):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
                            f"Got self.shape = {list(input._data.shape)} source.shape = {list(source._data.shape)}")

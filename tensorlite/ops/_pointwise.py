@@ -30,11 +30,18 @@ def floating(x: Tensor, op: str) -> Tensor:
     return Tensor._wrap(x._data.astype(dt.get_default_dtype().np))
 
 
+# PyTorch's names for dtypes in its '"<kernel>" not implemented for 'Long'' errors.
+_TORCH_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "bfloat16": "BFloat16"}
+
+
 def not_for(x: Tensor, op: str, kinds: str) -> None:
-    """PyTorch's 'not implemented for <dtype>' (a NotImplementedError, itself a RuntimeError)."""
+    """PyTorch's '"op" not implemented for 'Long'' (a NotImplementedError, itself a RuntimeError) for the dtype
+    kinds in `kinds` ('b' bool, 'i'/'u' integers, 'f'/'V' floating)."""
     check_tensor(x, op)
     if x._data.dtype.kind in kinds:
-        raise NotImplementedError(f"{op}: not implemented for '{x.dtype.name}' tensors")
+        name = x._data.dtype.name
+        raise NotImplementedError(f'"{op}" not implemented for \'{_TORCH_TYPE_NAMES.get(name, name)}\'')
 
 
 def zeros_of(t: Tensor) -> Tensor:

@@ -254,6 +254,21 @@ def _zero_like(grad: Tensor, t: Tensor) -> Tensor:
 
 
 # -- argument checks ---------------------------------------------------------------------------------------
+def _src_dim_check(x, d: int, idx, s, op: str) -> None:
+    """PyTorch's shape check sizes src along each index dim until one is too large: past src's dims, IndexError."""
+    if not idx.size or not 1 <= s.ndim < idx.ndim or max(x.ndim, 1) != idx.ndim:
+        return
+    if any(idx.shape[k] > x.shape[k] for k in range(idx.ndim) if k != d):
+        return  # PyTorch stops at the self mismatch before reading src's sizes
+    for k in range(idx.ndim):
+        if k >= s.ndim:
+            raise IndexError(f"{op}(): Dimension out of range (expected to be in range of [{-s.ndim}, {s.ndim - 1}], "
+                             f"but got {k}): src of shape {tuple(s.shape)} has fewer dims than index of shape "
+                             f"{tuple(idx.shape)}")
+        if idx.shape[k] > s.shape[k]:
+            return
+
+
 def _scatter_checks(input: Tensor, dim: int, index, src, op: str, value_ok: bool = True):
     """Wrapped dim and index array, with PyTorch's checks on dims, sizes, dtypes and bounds."""
     idx = index_array(index, op, input, allowed=(np.int64, np.int32),
@@ -262,6 +277,7 @@ def _scatter_checks(input: Tensor, dim: int, index, src, op: str, value_ok: bool
     d = _wrap_dim(dim, x.ndim, op)
     nd = max(idx.ndim, 1)
     if isinstance(src, Tensor):
+        _src_dim_check(x, d, idx, src._data, op)
         if max(src._data.ndim, 1) != nd:
             raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as src tensor")
         if src._data.dtype != x.dtype:
@@ -357,12 +373,12 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     x = input._data
     if dim is None:
         return take(input, Tensor._wrap(idx.reshape(-1)))
-    if x.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    d = _wrap_dim(dim, x.ndim, "take_along_dim")
-    if x.ndim != idx.ndim:
+    if x.ndim != idx.ndim:  # checked before dim, as PyTorch does
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, but "
                            f"got {x.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
+    if x.ndim == 0:
+        raise IndexError(f"take_along_dim: Dimension specified as {dim} but tensor has no dimensions")
+    d = _wrap_dim(dim, x.ndim, "take_along_dim")
     xs = list(x.shape)
     if xs:
         xs[d] = idx.shape[d]

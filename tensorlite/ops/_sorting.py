@@ -81,6 +81,8 @@ def msort(input: Tensor) -> Tensor:
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> TopkResult:  # noqa: A002
     """The k largest (or smallest) elements along dim and their indices; values sorted (always, here)."""
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes")
     a = dt.opmath(input._data)
     d = _wrap_dim(dim, a.ndim, "topk")
     n = a.shape[d] if a.ndim else 1

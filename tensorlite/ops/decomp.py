@@ -37,12 +37,16 @@ SVDResult = _named("linalg_svd", "U S Vh")
 LegacySVDResult = _named("svd", "U S V")
 
 
-def check_matrix(A, op: str, square: bool = True, low_precision: str = "kernel") -> None:
+_TORCH_DTYPE = {"b": "Bool", "i": "Long", "u": "Byte"}  # PyTorch's names in dtype-dispatch errors
+
+
+def check_matrix(A, op: str, square: bool = True, low_precision: str = "kernel", kernel: str = "") -> None:
     """A float32/float64 tensor with at least 2 dims (square ones if `square`), as LAPACK needs.
 
     float16/bfloat16 inputs, as PyTorch treats them: low_precision="raise" (an op that checks the dtype first):
     always an error; "kernel" (an op whose CPU kernel lacks the dtype): an error unless the input is empty (no
-    kernel runs); "allow": accepted.
+    kernel runs); "allow": accepted. Integer/bool inputs: RuntimeError, or, for an op whose PyTorch form goes
+    straight to its CPU kernel (named by `kernel`), NotImplementedError as PyTorch's dtype dispatch raises.
     """
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'A' must be Tensor, not {type(A).__name__}")
@@ -53,6 +57,9 @@ def check_matrix(A, op: str, square: bool = True, low_precision: str = "kernel")
                            f"{A._data.shape[-1]} matrices")
     kind, size = A._data.dtype.kind, A._data.itemsize
     if kind not in "fV":
+        if kernel:
+            raise NotImplementedError(f"{op}: \"{kernel}\" not implemented for '{_TORCH_DTYPE.get(kind, kind)}' "
+                                      f"(got {A.dtype}; expected a floating point tensor)")
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got {A.dtype}")
     if (size < 4 or kind == "V") and low_precision != "allow":
         if low_precision == "raise":  # NotImplementedError, a RuntimeError: PyTorch raises either, by the arguments
@@ -242,9 +249,10 @@ class Cholesky(Function):
         return 0.5 * (s + mT(s))
 
 
-def cholesky(A: Tensor, upper: bool = False) -> Tensor:
+def cholesky(A: Tensor, upper: bool = False, *, _legacy: bool = True) -> Tensor:
     """The Cholesky factor of a symmetric positive-definite A: lower L (A = L L^T), or U = L^T if upper."""
-    check_matrix(A, "linalg.cholesky")
+    # torch.cholesky (legacy) skips linalg.cholesky's dtype check: its CPU kernel rejects integer inputs
+    check_matrix(A, "linalg.cholesky", kernel="cholesky_cpu" if _legacy else "")
     L = Cholesky.apply(A)
     return mT(L) if upper else L
 
@@ -323,7 +331,7 @@ class Eigh(Function):
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple:
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices (only the UPLO triangle is read)."""
-    check_matrix(A, "linalg.eigh")
+    check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return EighResult(*Eigh.apply(A, uplo=UPLO))

@@ -230,8 +230,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def _check_bmm(op: str, batch1: Tensor, batch2: Tensor) -> None:
     _tensor_args(op, batch1=batch1, batch2=batch2)
-    if op != "bmm" and min(batch1._data.ndim, batch2._data.ndim) < 3:
-        # PyTorch reads size(2) of both batches before checking their ndim: an IndexError, not a RuntimeError.
+    if op != "bmm" and (batch1._data.ndim < 2 or batch2._data.ndim < 3):
+        # PyTorch reads batch1.size(1) and batch2.size(2) before checking their ndim: an IndexError.
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [-2, 1], but got 2): batch1 "
                          f"{tuple(batch1._data.shape)} and batch2 {tuple(batch2._data.shape)} must be 3-D")
     _require_ndim(op, "batch1", batch1, 3)
@@ -240,6 +240,9 @@ def _check_bmm(op: str, batch1: Tensor, batch2: Tensor) -> None:
     if s1[0] != s2[0] or s1[2] != s2[1]:
         raise RuntimeError(f"{op}: cannot multiply batches {tuple(s1)} and {tuple(s2)}: expected size for first two "
                            f"dimensions of batch2 tensor to be: [{s1[0]}, {s1[2]}] but got: [{s2[0]}, {s2[1]}].")
+    if batch1._data.dtype == np.bool_ and batch2._data.dtype != np.bool_:  # PyTorch dispatches on batch1's dtype
+        raise NotImplementedError(f"{op}: \"bmm\" not implemented for 'Bool' (batch1 is bool, batch2 is "
+                                  f"{batch2._data.dtype.name})")
     _same_dtype(op, batch1, batch2)
 
 
@@ -251,11 +254,14 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return Matmul.apply(input, mat2)
 
 
-def mv(input: Tensor, vec: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, _sized: bool = True) -> Tensor:
     """Matrix-vector product of an (n, k) and a (k,) tensor."""
     if _amp_on[0]:
         input, vec = _amp.cast_inputs("mv", input, vec)
     _tensor_args("mv", input=input, vec=vec)
+    if _sized and input._data.ndim == 0:  # torch.mv (not addmv) sizes dim 0 of the matrix first: an out-of-range dim, IndexError
+        raise IndexError(f"mv: Dimension specified as 0 but tensor has no dimensions (matrix of shape (), "
+                         f"vec of shape {tuple(vec._data.shape)})")
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"mv: vector + matrix @ vector expected, got shapes {tuple(input._data.shape)} and "
                            f"{tuple(vec._data.shape)} ({input._data.ndim}-D and {vec._data.ndim}-D)")
@@ -338,7 +344,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     """beta * input + alpha * (mat @ vec)."""
     if _amp_on[0]:
         input, mat, vec = _amp.cast_inputs("addmv", input, mat, vec)
-    return _scaled_add("addmv", input, mv(mat, vec), beta, alpha)
+    return _scaled_add("addmv", input, mv(mat, vec, _sized=False), beta, alpha)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:

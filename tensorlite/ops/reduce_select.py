@@ -17,6 +17,7 @@ from .. import _dtype as dt
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
+from ._pointwise import not_for
 from ._reduce_common import (_Gather, check_keepdim, check_nonempty, const, expand_reduced, kept_shape,
                              numpy_aliases, reduce_axes, return_types, running_max, single_axis)
 
@@ -231,7 +232,7 @@ def _median_index(a, axis: int, ignore_nan: bool):
 def _median(name: str, input: Tensor, dim, keepdim: bool, ignore_nan: bool):
     a = dt.opmath(input._data)  # indices of bfloat16 values: found in float32 (NaN order, sorting)
     if a.dtype == np.bool_:
-        raise RuntimeError(f"{name}(): not implemented for 'Bool'")
+        raise NotImplementedError(f"{name}(): \"median_cpu\" not implemented for 'Bool'")
     if dim is None:
         return (NanMedianAll if ignore_nan else MedianAll).apply(input, axes=None, keepdim=False)
     axis = single_axis(dim, a.ndim, name)
@@ -292,6 +293,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
 @numpy_aliases
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest value (1-based) along `dim` and its index."""
+    not_for(input, "kthvalue", "b")
     a = dt.opmath(input._data)  # indices of bfloat16 values: found in float32 (NaN order, sorting)
     axis = single_axis(dim, a.ndim, "kthvalue")
     check_keepdim(keepdim, "kthvalue")

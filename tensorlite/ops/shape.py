@@ -214,9 +214,9 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dim `dim` into `sizes` (one may be -1); always a view."""
     shape = input._data.shape
     sizes = int_tuple((sizes,), "unflatten", "sizes")
+    d = dim_arg(dim, len(shape), "unflatten")  # out of range: IndexError, a 0-d tensor taken as 1-d
     if len(shape) == 0:
         raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
-    d = dim_arg(dim, len(shape), "unflatten")
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     n = shape[d]

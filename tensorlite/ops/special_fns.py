@@ -301,6 +301,9 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     p = _order(p, "mvlgamma", "p", 2)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    _check_tensor(input, "mvlgamma")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("mvlgamma(): The input tensor may not be a boolean tensor.")
     return Mvlgamma.apply(_floating(input, "mvlgamma"), p=p)
 
 

@@ -167,6 +167,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     if input._data.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
                            f"{input._data.ndim} dimensions")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
     x = _floating(input, "cov")
     x = reshape(x, (1, -1)) if x._data.ndim < 2 else x
     n_obs = x._data.shape[1]
@@ -225,6 +227,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 def _trapezoids(y: Tensor, x, dx, dim: int, op: str) -> tuple[Tensor, int]:
     """The area of each trapezoid along dim (n - 1 of them) and the wrapped dim."""
     _check_tensor(y, op, "y")
+    if y._data.dtype == np.bool_:
+        raise RuntimeError(f"{op}: received a bool input for `y`, but bool is not supported")
     y = _floating(y, op)
     d = dim_arg(dim, y._data.ndim, op)
     n = y._data.shape[d]

@@ -185,6 +185,9 @@ def _padded_targets(targets, target_lengths, n: int, xp):
     t = targets._data
     if t.dtype.kind not in "iufV":
         raise RuntimeError(f"ctc_loss: expected integer targets, got {t.dtype}")
+    if t.ndim not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {t.ndim}-dimensional tensor of shape {tuple(t.shape)} "
+                           f"for argument #2 'targets'{_WHERE}")
     t = xp.asarray(t).astype(np.int64, copy=False)
     if t.ndim == 1:
         total = int(target_lengths.sum())
@@ -223,6 +226,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
 
         raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{torch_type_name(lp)}'")
     batched = lp.ndim == 3
+    if lp.ndim == 0:  # PyTorch unsqueezes dim 1 of unbatched log_probs: out of range for a 0-d tensor
+        raise IndexError("ctc_loss: Dimension out of range (expected to be in range of [-1, 0], but got 1): "
+                         "log_probs must be (T, N, C) or (T, C), got a 0-d tensor")
     if not batched:
         if lp.ndim != 2:
             raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.ndim + 1}-dimensional tensor for argument "

@@ -160,29 +160,43 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     one GEMM and one broadcast multiply-reduce, all differentiable Tensor ops.
     """
     x1, x2, w = input1._data, input2._data, weight._data
-    if w.ndim != 3:
-        raise RuntimeError(f"bilinear(): weight must be a 3-D tensor, got {w.ndim}-D")
+    named = [("input1", input1), ("input2", input2), ("weight", weight)]
+    named += [("bias", bias)] if bias is not None else []
+    if len({t._data.dtype for _, t in named}) != 1:  # PyTorch checks this first, bias included
+        raise RuntimeError("bilinear(): All tensors must have the same dtype, got "
+                           + ", ".join(f"{n}: {t.dtype}" for n, t in named))
     if x1.ndim != x2.ndim:
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {x1.ndim} and {x2.ndim}")
+    # PyTorch indexes sizes before checking ranks, so too few dims are IndexErrors.
     if x1.ndim == 0:
-        raise RuntimeError("bilinear(): inputs must be at least 1-D")
+        raise IndexError("bilinear(): Dimension specified as -1 but tensor has no dimensions (inputs must be at "
+                         "least 1-D)")
     for d in range(x1.ndim - 1):
         if x1.shape[d] != x2.shape[d]:
             raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {x1.shape[d]} "
                                f"and {x2.shape[d]}")
-    out_f, in1, in2 = w.shape
-    if x1.shape[-1] != in1:
+
+    def weight_dim(d: int) -> int:
+        if d < w.ndim:
+            return w.shape[d]
+        raise IndexError(f"bilinear(): Dimension specified as {d} but tensor has no dimensions" if w.ndim == 0 else
+                         f"bilinear(): Dimension out of range (expected to be in range of [{-w.ndim}, {w.ndim - 1}], "
+                         f"but got {d}); weight must be 3-D, got shape {list(w.shape)}")
+
+    if x1.shape[-1] != weight_dim(1):
         raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {x1.shape[-1]} but expected "
-                           f"{in1}")
-    if x2.shape[-1] != in2:
+                           f"{w.shape[1]}")
+    if x2.shape[-1] != weight_dim(2):
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {x2.shape[-1]} but expected "
-                           f"{in2}")
+                           f"{w.shape[2]}")
+    if w.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be a 3-D tensor, got {w.ndim}-D")
+    out_f, in1, in2 = w.shape
+    if bias is not None and bias._data.ndim == 0:
+        raise IndexError("bilinear(): Dimension specified as 0 but tensor has no dimensions (bias must be 1-D)")
     if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != out_f):
-        got = bias._data.shape[-1] if bias._data.ndim else 1
-        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {got} but expected {out_f}")
-    if len({x1.dtype, x2.dtype, w.dtype}) != 1:
-        raise RuntimeError(f"bilinear(): expected all inputs to have the same dtype, got {input1.dtype}, "
-                           f"{input2.dtype} and {weight.dtype}")
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias._data.shape[-1]} but "
+                           f"expected {out_f}")
     lead = x1.shape[:-1]
     # (..., in1) @ (in1, out*in2) -> (..., out, in2); weight.permute gives A[i, k, j] so rows index i.
     w_flat = reshape(weight.permute(1, 0, 2), (in1, out_f * in2))

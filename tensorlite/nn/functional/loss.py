@@ -18,6 +18,7 @@ from ...amp import policy as _amp
 from ...autograd.function import check_same_device
 from ...autograd.grad_mode import _grad_enabled
 from ...backend import get_array_module
+from ...ops._pointwise import not_for
 from ...ops.activation import log_softmax, logsigmoid, softplus
 from ...ops.elementwise import exp, log, sqrt, where, xlogy
 from ...ops.reduce import sum as _sum
@@ -80,6 +81,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     x = input._data
     if x.shape == target._data.shape:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing)
+    if x.ndim == 0:  # PyTorch takes log_softmax along dim 1 first: out of range for a 0-d input
+        raise IndexError(f"cross_entropy: Dimension out of range (expected to be in range of [-1, 0], but got 1): "
+                         f"input is 0-d, target has shape {tuple(target._data.shape)}")
     layout = class_layout(tuple(x.shape), tuple(target._data.shape))
     if x.dtype.kind not in "fV":
         raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for '{torch_type_name(x)}'")
@@ -376,6 +380,9 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
                          reduction: str = "mean") -> Tensor:
     """l = x where target = 1, max(0, margin - x) where target = -1 (other targets: the sum of both)."""
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    if reduction == "mean" and input._data.dtype.kind in "iu":  # PyTorch's loss keeps input's integer dtype
+        raise RuntimeError(f"hinge_embedding_loss: mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {torch_type_name(input._data)}")
     loss = where(target != 1, (margin - input).clamp_min(0), 0.0) + where(target != -1, input, 0.0)
     return apply_reduction(loss, reduction)
 
@@ -425,6 +432,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight._data.ndim != 1:
         raise ValueError("weight must be one-dimensional")
+    not_for(input, "multi_margin_loss", "biu")
     shape = tuple(input._data.shape)
     nd = len(shape)
     if not ((nd == 2 and shape[1] != 0) or (nd == 1 and shape[0] != 0) or nd == 0):

@@ -31,6 +31,7 @@ from ...autograd import grad_mode
 from ...autograd.function import Function
 from ...backend import get_array_module
 from ...kernels import layer_norm as _kln
+from ...ops._pointwise import not_for
 from ...ops.shape import reshape
 from ...tensor import Size, Tensor
 
@@ -418,7 +419,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         return batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum,
                           eps).to(input.dtype)
     x = input._data
-    if x.ndim == 0:
+    if x.ndim == 0 and training:  # PyTorch reads the batch size first in training: IndexError
         raise IndexError("batch_norm: tuple index out of range (input must have at least 2 dims (N, C, *))")
     if training:
         _verify_batch_size(tuple(x.shape))
@@ -575,6 +576,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     """y = x / (k + alpha/size * sum of x^2 over `size` neighbouring channels)^beta (zero-padded window)."""
     x = input._data
+    not_for(input, "local_response_norm", "b")  # PyTorch's avg_pool kernel has no bool version
     if x.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality                          input (got {x.ndim} "
                          f"dimensions)")

@@ -20,6 +20,7 @@ from ...amp import policy as _amp
 from ...autograd.function import Function
 from ...backend import get_array_module
 from ...ops import activation as _act
+from ...ops._pointwise import not_for
 from ...tensor import Tensor
 from .adaptive_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401 (re-exported)
                             adaptive_max_pool1d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
@@ -366,6 +367,7 @@ max_pool3d_with_indices = _with_indices(max_pool3d)
 def _max_unpool(op: str, nd: int, input: Tensor, indices: Tensor, kernel_size, stride, padding, output_size):
     check_tensor(input, op)
     check_tensor(indices, op, "indices")
+    not_for(input, op, "biu")  # PyTorch's unpool kernels are floating-only
     kernel = ntuple(kernel_size, nd, "kernel_size", op)
     stride = ntuple(stride, nd, "stride", op) if stride is not None else kernel
     padding = ntuple(padding, nd, "padding", op)

@@ -161,7 +161,11 @@ def _check_grid_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
     xs, gs = list(input.shape), list(grid.shape)
-    if input._data.dtype != grid._data.dtype:
+    if not xs or not gs:  # PyTorch reads size(0) of both first: out of range for a 0-d tensor
+        raise IndexError(f"grid_sampler(): Dimension specified as 0 but tensor has no dimensions (input with sizes "
+                         f"{xs}, grid with sizes {gs})")
+    # an integer input reaches PyTorch's kernel dispatch (NotImplementedError, below) before the dtype comparison
+    if input._data.dtype != grid._data.dtype and input._data.dtype.kind in "fV":
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
                            f"{input.dtype.name} and grid has {grid.dtype.name}")
     if len(xs) not in (4, 5) or len(gs) != len(xs):
@@ -180,7 +184,11 @@ def _check_grid_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str
     if mode == "bicubic" and len(xs) != 4:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if input._data.dtype.kind not in "fV":
-        raise RuntimeError(f"grid_sampler(): expected floating point input, but got {input.dtype.name}")
+        from ._nll import torch_type_name
+
+        raise NotImplementedError(f"grid_sampler(): \"grid_sampler_{len(xs) - 2}d_cpu_kernel_impl\" not implemented "
+                                  f"for '{torch_type_name(input._data)}' (input {input.dtype.name}, grid "
+                                  f"{grid.dtype.name}; expected floating point)")
 
 
 @_amp.autocast_op("grid_sample")

@@ -102,6 +102,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise RuntimeError("'weight' must be 2-D")
     pad = _padding_index(padding_idx, w.shape[0])
     idx = _check_indices(input)
+    if idx.size and w.shape[0] == 0:
+        raise RuntimeError(f"embedding: index_select(): self indexing axis dim should be positive (weight of shape "
+                           f"{tuple(w.shape)} has no rows, {idx.size} indices given)")
     if idx.size and (bool((idx < 0).any()) or bool((idx >= w.shape[0]).any())):
         raise IndexError("index out of range in self")
     if max_norm is not None:
@@ -146,6 +149,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     check_same_device("embedding_bag", weight, input, offsets, per_sample_weights)
     if weight._data.ndim != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight._data.ndim}")
+    if weight._data.dtype.kind not in "fV":
+        raise RuntimeError(f"embedding_bag: Expected tensor for argument #1 'weight' to have one of the following "
+                           f"scalar types: Half, BFloat16, Float, Double; but got {torch_type_name(weight._data)} "
+                           f"instead")
     idx = _check_indices(input, "embedding_bag")
     xp = get_array_module(idx)
     if idx.ndim == 2:

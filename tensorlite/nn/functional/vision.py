@@ -18,6 +18,7 @@ from ... import _dtype as dt
 from ...autograd.function import Function
 from ...backend import get_array_module
 from ...kernels import conv as _k
+from ...ops._pointwise import not_for
 from ...tensor import Tensor
 from .conv import check_tensor, ntuple
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -195,6 +196,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         align_corners = False
     dim = input.ndim - 2
     if dim < 1 or dim > 3:
+        # PyTorch compares a size/scale_factor sequence with the spatial dims (ValueError) before the rank
+        name, v = (("output size", size) if scale_factor is None else
+                   ("scale_factor of shape", scale_factor) if size is None else (None, None))
+        if isinstance(v, (tuple, list)) and len(v) != dim:
+            raise ValueError(f"Input and {name.split()[0]} must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(input.shape[2:])} and {name} {tuple(v)} "
+                             f"(interpolate of a {input.ndim}-D input of shape {tuple(input.shape)})")
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
                                   f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
                                   f"nearest-exact (got {mode})")
@@ -409,6 +417,11 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     check_tensor(input, "unfold")
     geom = _fold_geom("unfold", kernel_size, dilation, padding, stride)
     shape = tuple(input.shape)
+    if len(shape) < 3:  # PyTorch reads the spatial sizes before checking the rank: an IndexError
+        d = 1 if len(shape) < 2 else 2
+        raise IndexError(f"unfold: Dimension specified as {d} but tensor has no dimensions" if not shape else
+                         f"unfold: Dimension out of range (expected to be in range of [{-len(shape)}, "
+                         f"{len(shape) - 1}], but got {d}); input must be 3-D or 4-D, got shape {list(shape)}")
     if len(shape) not in (3, 4) or any(s == 0 for s in shape[-3:]):
         raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
                            f"non-zero dimensions for input, but got: {list(shape)}")
@@ -418,6 +431,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
         raise RuntimeError(f"unfold: Given input with spatial size {tuple(shape[-2:])}, kernel_size={kernel}, "
                            f"dilation={dilation}, padding={padding}, calculated shape of the array of sliding blocks "
                            f"as {blocks}, but its components must be at least one.")
+    not_for(input, "unfold", "iu")  # im2col: floating and bool (a copy) only, as in PyTorch
     x = input if len(shape) == 4 else input.unsqueeze(0)
     y = Unfold.apply(x, geom=geom)
     return y if len(shape) == 4 else y.squeeze(0)
@@ -446,6 +460,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                            f"padding={padding}, stride={stride}, expected size of input's dimension 2 to match the "
                            f"calculated number of sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, "
                            f"but got input.size(2)={shape[-1]}.")
+    not_for(input, "fold", "iu")  # col2im: floating and bool only, as in PyTorch
     x = input if len(shape) == 3 else input.unsqueeze(0)
     y = Fold.apply(x, size=size, geom=(kernel, dilation, padding, stride))
     return y if len(shape) == 3 else y.squeeze(0)

@@ -376,6 +376,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         parts = [head[:, :self.shortlist_size]]
         for i in range(self.n_clusters):
             cluster = F.log_softmax(self.tail[i](input), dim=1)
+            size = self.cutoffs[i + 1] - self.cutoffs[i]
+            if cluster.shape[1] != size:  # PyTorch copies it into the cluster's slice of the output: sizes must match
+                raise RuntimeError(f"AdaptiveLogSoftmaxWithLoss: tail {i} gives {cluster.shape[1]} log-probabilities "
+                                   f"but its cluster [{self.cutoffs[i]}, {self.cutoffs[i + 1]}) has {size} classes "
+                                   f"(tail.{i}.1.weight has shape {list(self.tail[i][1].weight.shape)})")
             parts.append(cluster + head[:, self.shortlist_size + i].unsqueeze(1))
         return cat(parts, 1)
 

@@ -513,6 +513,14 @@ def _asm_method_errors():
     w = tuple(np.zeros(a.shape) for a in _asm_weights(np.random.default_rng(0)))
     yield ErrorSample((np.zeros(4),) + w, error=IndexError, desc="1-d input (a minibatch is required)")
     yield ErrorSample((np.zeros(()),) + w, desc="0-d input")
+    # A tail whose output width is not its cluster's size (head column 2, a cluster, wins for every row, so
+    # predict looks inside the clusters too).
+    head = np.zeros((4, 4))
+    head[2] = 1.0
+    for i, bad in ((2, (3, 2)), (2, (0, 2)), (4, (4, 1)), (4, (0, 1))):
+        ws = list((head,) + w[1:])
+        ws[i] = np.ones(bad)
+        yield ErrorSample((np.ones((3, 4)),) + tuple(ws), desc=f"tail weight {i} of shape {bad}: wrong cluster size")
 
 
 def _asm_errors():
