@@ -141,6 +141,28 @@ CASES.update({
                              lambda x: TF.interpolate(x, scale_factor=2.0, mode="bilinear"), (f32(),)),
 })
 
+CASES.update({
+    # too few dims: PyTorch's Python wrappers and kernels read sizes before checking the rank
+    "max_unpool2d_0d": (lambda x: F.max_unpool2d(x, tl.zeros((), dtype=tl.int64), 2),
+                        lambda x: TF.max_unpool2d(x, torch.zeros((), dtype=torch.int64), 2), (f32(),)),
+    "avg_pool2d_1d": (lambda x: F.avg_pool2d(x, 2), lambda x: TF.avg_pool2d(x, 2), (f32(4),)),
+    "lp_pool2d_0d": (lambda x: F.lp_pool2d(x, 2, 2), lambda x: TF.lp_pool2d(x, 2, 2), (f32(),)),
+    "adaptive_avg_pool3d_tuple_2d": (lambda x: F.adaptive_avg_pool3d(x, (1, 1, 1)),
+                                     lambda x: TF.adaptive_avg_pool3d(x, (1, 1, 1)), (f32(3, 3),)),
+    "adaptive_max_pool2d_tuple_1d": (lambda x: F.adaptive_max_pool2d(x, (1, 1)),
+                                     lambda x: TF.adaptive_max_pool2d(x, (1, 1)), (f32(3),)),
+    "rms_norm_0d": (lambda x: F.rms_norm(x, (3,)), lambda x: TF.rms_norm(x, (3,)), (f32(),)),
+})
+
+
+@pytest.mark.parametrize("name", ["atleast_1d", "atleast_2d", "atleast_3d"])
+def test_atleast_rejects_non_tensors_like_torch(name):
+    with pytest.raises(TypeError):
+        getattr(torch, name)(np.int64(3))
+    with pytest.raises(TypeError, match=name):
+        getattr(tl, name)(np.int64(3))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input_raises_like_torch(name):
     ours, theirs, arrays = CASES[name]

@@ -448,6 +448,9 @@ def _atleast(tensors, fn):
         return fn(tensors[0])
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
+    for x in tensors:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{fn.__name__.replace('_at', 'atleast_')}d(): expected Tensors, got {type(x).__name__}")
     return tuple(fn(x) for x in tensors)
 
 

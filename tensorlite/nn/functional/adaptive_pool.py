@@ -26,6 +26,11 @@ __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", 
 def _adaptive_size(op: str, nd: int, input: Tensor, output_size) -> tuple:
     check_tensor(input, op)
     shape = tuple(input.shape)
+    # PyTorch's Python wrappers (2-d and 3-d) fill None sizes from the input first, so a too-small input is a
+    # ValueError with a sequence output_size
+    if nd > 1 and isinstance(output_size, (tuple, list)) and len(shape) <= len(output_size):
+        raise ValueError(f"{op}: Input dimension should be at least {len(output_size) + 1}, got input of shape "
+                         f"{list(shape)}")
     if isinstance(output_size, (tuple, list)):
         if len(output_size) == 1 and nd > 1:
             output_size = tuple(output_size) * nd

@@ -557,7 +557,10 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
     """y = x / sqrt(mean(x^2 over the last dims) + eps) * weight; eps defaults to the dtype's machine epsilon."""
     shape = _normalized_shape(normalized_shape, "rms_norm")
     x = input._data
-    if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
+    if x.ndim < len(shape):  # PyTorch checks the rank first, in Python: a ValueError
+        raise ValueError(f"rms_norm: Input tensor must have at least {len(shape)} dimensions, but got {x.ndim} "
+                         f"(normalized_shape={list(shape)})")
+    if tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*{', '.join(map(str, shape))}], but got input of size{list(x.shape)}")
     if weight is not None and tuple(weight._data.shape) != shape:

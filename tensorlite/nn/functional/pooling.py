@@ -371,6 +371,9 @@ def _max_unpool(op: str, nd: int, input: Tensor, indices: Tensor, kernel_size, s
     kernel = ntuple(kernel_size, nd, "kernel_size", op)
     stride = ntuple(stride, nd, "stride", op) if stride is not None else kernel
     padding = ntuple(padding, nd, "padding", op)
+    if input.ndim < nd:  # PyTorch reads the last nd sizes before checking the rank: an IndexError
+        raise IndexError(f"{op}: Expected {nd + 1}D or {nd + 2}D input, but got input of shape "
+                         f"{shape_str(input.shape)}")
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D input, but got input of shape "
                            f"{shape_str(input.shape)}")
@@ -446,6 +449,8 @@ def _avg_divisor(plan: _Plan, count_include_pad: bool, divisor_override, dtype, 
 
 def _avg_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, ceil_mode: bool,
               count_include_pad: bool, divisor_override) -> Tensor:
+    if nd == 2 and isinstance(input, Tensor) and input.ndim < 3:  # PyTorch reads size(-3) first: an IndexError
+        raise IndexError(f"{op}: Expected 3D or 4D (batch mode) tensor, but got input of shape {list(input.shape)}")
     _check_input(op, input, nd)
     plan = _pool_geometry(op, nd, input, kernel_size, stride, padding, 1, ceil_mode, with_dilation=False)
     if divisor_override is not None:
