@@ -141,6 +141,20 @@ def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, 
     return tuple(res)
 
 
+_INPUT_IS = "the input to the user-provided function is"
+
+
+def _checked_v(v, refs: tuple, refs_tuple: bool, create_graph: bool, op: str, whose: str):
+    """v as a tuple matching `refs` (the outputs for vjp, the inputs otherwise); None only for one element."""
+    if v is not None:
+        _, v = _as_tuple(v, "v", op)
+        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
+        _validate_v(v, refs, refs_tuple)
+    elif len(refs) != 1 or refs[0].numel() != 1:
+        raise RuntimeError(f"The vector v can only be None if {whose} a single Tensor with a single element.")
+    return v
+
+
 def _product(outputs, ys, xs, v, refs, stage: str, strict: bool, create_graph: bool, is_outputs_tuple: bool,
              is_res_tuple: bool):
     """The last step every product shares: grad(ys, xs, v), zeros where unused (strict: an error), and
@@ -161,13 +175,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
         _check_requires_grad(outputs, "outputs", strict=strict)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, outputs, is_outputs_tuple)
-        elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                               "Tensor with a single element.")
+        v = _checked_v(v, outputs, is_outputs_tuple, create_graph, "vjp", "the user-provided function returns")
     return _product(outputs, outputs, inputs, v, inputs, "back", strict, create_graph,
                     is_outputs_tuple, is_inputs_tuple)
 
@@ -179,13 +187,7 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
+        v = _checked_v(v, inputs, is_inputs_tuple, create_graph, "jvp", _INPUT_IS)
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
         _check_requires_grad(outputs, "outputs", strict=strict)
@@ -280,13 +282,7 @@ def _single_scalar_grad(func, inputs, v, create_graph, strict, name):
     """Shared start of vhp/hvp: preprocess, check v and the single-element output, first gradient."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
     inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-    if v is not None:
-        _, v = _as_tuple(v, "v", name)
-        v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-    elif len(inputs) != 1 or inputs[0].numel() != 1:
-        raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
-                           "Tensor with a single element.")
+    v = _checked_v(v, inputs, is_inputs_tuple, create_graph, name, _INPUT_IS)
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
     _check_requires_grad(outputs, "outputs", strict=strict)

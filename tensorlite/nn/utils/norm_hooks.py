@@ -80,14 +80,19 @@ def weight_norm(module, name: str = "weight", dim: int | None = 0):
     return module
 
 
-def remove_weight_norm(module, name: str = "weight"):
-    """Undo weight_norm: module.<name> becomes a plain Parameter holding the current normalised weight."""
+def _remove_hook(module, name: str, kind: type, what: str):
+    """Take the `kind` hook of parameter `name` off the module (its current value stays, as a Parameter)."""
     for k, hook in _pre_hooks(module):
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
+def remove_weight_norm(module, name: str = "weight"):
+    """Undo weight_norm: module.<name> becomes a plain Parameter holding the current normalised weight."""
+    return _remove_hook(module, name, WeightNorm, "weight_norm")
 
 
 class SpectralNorm:
@@ -169,9 +174,4 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps
 
 def remove_spectral_norm(module, name: str = "weight"):
     """Undo spectral_norm: module.<name> becomes a Parameter holding the current normalised weight."""
-    for k, hook in _pre_hooks(module):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return _remove_hook(module, name, SpectralNorm, "spectral_norm")
